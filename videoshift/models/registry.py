@@ -1,0 +1,50 @@
+"""Model registry: every recognizer is a short ``@register_model`` entrypoint.
+
+``create_model(name, **kwargs)`` is the one public way to build a model; unknown names raise
+with the closest matches, and registering a name twice raises.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable
+from typing import Any
+
+from torch import nn
+
+ModelFactory = Callable[..., nn.Module]
+
+_MODEL_ENTRYPOINTS: dict[str, ModelFactory] = {}
+
+
+def register_model(fn: ModelFactory) -> ModelFactory:
+    """Register ``fn`` under its function name; raises ``ValueError`` if the name is taken."""
+    name = fn.__name__
+    if name in _MODEL_ENTRYPOINTS:
+        raise ValueError(f"model {name!r} is already registered")
+    _MODEL_ENTRYPOINTS[name] = fn
+    return fn
+
+
+def list_models(pattern: str | None = None) -> list[str]:
+    """Sorted names of the registered models, optionally filtered by a ``fnmatch`` pattern."""
+    import fnmatch
+
+    names = sorted(_MODEL_ENTRYPOINTS)
+    return [n for n in names if pattern is None or fnmatch.fnmatch(n, pattern)]
+
+
+def is_model(name: str) -> bool:
+    """Whether ``name`` is a registered model."""
+    return name in _MODEL_ENTRYPOINTS
+
+
+def create_model(name: str, **kwargs: Any) -> nn.Module:
+    """Build the registered model ``name``; keyword arguments go to its entrypoint."""
+    try:
+        factory = _MODEL_ENTRYPOINTS[name]
+    except KeyError:
+        close = difflib.get_close_matches(name, _MODEL_ENTRYPOINTS, n=5)
+        hint = f"; did you mean {', '.join(close)}?" if close else f"; known models: {', '.join(list_models())}"
+        raise ValueError(f"unknown model {name!r}{hint}") from None
+    return factory(**kwargs)

@@ -1,5 +1,14 @@
 """Recognizers (backbone + head) for video, created by name through the registry."""
 
+from videoshift.models.checkpoint import CheckpointError, load_checkpoint, read_state_dict
 from videoshift.models.registry import create_model, is_model, list_models, register_model
 
-__all__ = ["create_model", "is_model", "list_models", "register_model"]
+__all__ = [
+    "CheckpointError",
+    "create_model",
+    "is_model",
+    "list_models",
+    "load_checkpoint",
+    "read_state_dict",
+    "register_model",
+]

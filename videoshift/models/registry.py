@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from torch import nn
@@ -39,12 +40,21 @@ def is_model(name: str) -> bool:
     return name in _MODEL_ENTRYPOINTS
 
 
-def create_model(name: str, **kwargs: Any) -> nn.Module:
-    """Build the registered model ``name``; keyword arguments go to its entrypoint."""
+def create_model(name: str, checkpoint: str | Path | None = None, **kwargs: Any) -> nn.Module:
+    """Build the registered model ``name``; keyword arguments go to its entrypoint.
+
+    ``checkpoint`` (a file path) is loaded strictly through
+    :func:`videoshift.models.checkpoint.load_checkpoint` after the model is built.
+    """
     try:
         factory = _MODEL_ENTRYPOINTS[name]
     except KeyError:
         close = difflib.get_close_matches(name, _MODEL_ENTRYPOINTS, n=5)
         hint = f"; did you mean {', '.join(close)}?" if close else f"; known models: {', '.join(list_models())}"
         raise ValueError(f"unknown model {name!r}{hint}") from None
-    return factory(**kwargs)
+    model = factory(**kwargs)
+    if checkpoint is not None:
+        from videoshift.models.checkpoint import load_checkpoint
+
+        load_checkpoint(model, checkpoint)
+    return model

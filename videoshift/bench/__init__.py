@@ -1,0 +1,1 @@
+"""Benchmarks: side-by-side measurements of operators, data loading and models."""

@@ -1,0 +1,17 @@
+"""``videoshift bench``: one command, one sub-command per benchmark module."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+
+# Each module defines ``add_parser(subparsers)`` for its own ``videoshift bench NAME``.
+BENCH_MODULES: tuple[str, ...] = ()
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    """Add ``bench`` and its sub-commands to the top-level command line."""
+    parser = subparsers.add_parser("bench", help="measure operators, data loading and models side by side")
+    bench_subparsers = parser.add_subparsers(dest="bench_command", metavar="BENCHMARK", required=True)
+    for module_name in BENCH_MODULES:
+        importlib.import_module(module_name).add_parser(bench_subparsers)

@@ -1,0 +1,113 @@
+"""Reading and strictly loading checkpoints, whatever framework wrote them.
+
+A checkpoint is read without unpickling arbitrary objects (``torch.load(weights_only=True)`` or
+safetensors), unwrapped from its container (``state_dict`` / ``model`` / ``module``), passed
+through the model's own ``checkpoint_filter`` (which renames official key formats, inflates 2D
+weights, …), and loaded strictly: only the model's declared head (``head_keys``) may be absent or
+differ in shape, and every other missing or unexpected key is reported by name.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+from torch import nn
+
+logger = logging.getLogger(__name__)
+
+StateDict = dict[str, torch.Tensor]
+_CONTAINER_KEYS = ("state_dict", "model", "module", "model_state")
+
+
+class CheckpointError(ValueError):
+    """A checkpoint cannot be read or does not fit the model; the message names the keys."""
+
+
+@dataclass
+class LoadReport:
+    """What happened when a checkpoint was loaded."""
+
+    loaded: int
+    skipped_head: list[str] = field(default_factory=list)
+
+
+def read_state_dict(source: str | Path | Mapping[str, object]) -> StateDict:
+    """Read a state dict from a file (``.pth``/``.pt``/``.ckpt`` or ``.safetensors``) or a mapping.
+
+    Nested containers such as ``{"state_dict": …}`` (MMAction2), ``{"model": …}`` (official Swin,
+    videoshift) or ``{"module": …}`` are unwrapped; non-tensor entries at the top are dropped.
+    """
+    if isinstance(source, Mapping):
+        state: Mapping[str, object] = source
+    else:
+        path = Path(source)
+        if not path.is_file():
+            raise CheckpointError(f"checkpoint file not found: {path}")
+        try:
+            if path.suffix == ".safetensors":
+                from safetensors.torch import load_file
+
+                state = load_file(str(path))
+            else:
+                state = torch.load(path, map_location="cpu", weights_only=True)
+        except Exception as exc:  # the file is ours to blame, name it
+            raise CheckpointError(f"cannot read checkpoint {path}: {exc}") from exc
+    while not any(isinstance(v, torch.Tensor) for v in state.values()):
+        inner = next((state[k] for k in _CONTAINER_KEYS if isinstance(state.get(k), Mapping)), None)
+        if inner is None:
+            raise CheckpointError(f"no tensors found in checkpoint (top-level keys: {sorted(state)[:10]})")
+        state = inner
+    return {k: v for k, v in state.items() if isinstance(v, torch.Tensor)}
+
+
+def _is_head_key(key: str, head_keys: tuple[str, ...]) -> bool:
+    return any(key == h or key.startswith(h + ".") for h in head_keys)
+
+
+def load_checkpoint(model: nn.Module, source: str | Path | Mapping[str, object]) -> LoadReport:
+    """Load ``source`` into ``model`` strictly, except for the model's declared head.
+
+    The model may define ``checkpoint_filter(state_dict) -> state_dict`` to accept other key
+    formats and ``head_keys`` (tuple of key prefixes) for the classifier that may be re-sized.
+    Raises :class:`CheckpointError` naming every missing, unexpected or mis-shaped key.
+    """
+    state = read_state_dict(source)
+    checkpoint_filter = getattr(model, "checkpoint_filter", None)
+    if callable(checkpoint_filter):
+        state = checkpoint_filter(state)
+    head_keys: tuple[str, ...] = tuple(getattr(model, "head_keys", ()))
+    own = model.state_dict()
+
+    skipped_head = []
+    mismatched = []
+    for key in list(state):
+        if key in own and own[key].shape != state[key].shape:
+            if _is_head_key(key, head_keys):
+                skipped_head.append(key)
+                del state[key]
+            else:
+                mismatched.append(f"{key}: checkpoint {tuple(state[key].shape)} vs model {tuple(own[key].shape)}")
+    missing = [k for k in own if k not in state]
+    unexpected = [k for k in state if k not in own]
+    missing_head = [k for k in missing if _is_head_key(k, head_keys)]
+    missing = [k for k in missing if k not in missing_head]
+    unexpected = [k for k in unexpected if not _is_head_key(k, head_keys)]
+    problems = []
+    if mismatched:
+        problems.append("shape mismatch: " + "; ".join(mismatched))
+    if missing:
+        problems.append("missing keys: " + ", ".join(missing))
+    if unexpected:
+        problems.append("unexpected keys: " + ", ".join(unexpected))
+    if problems:
+        raise CheckpointError(f"checkpoint does not fit {type(model).__name__}: " + " | ".join(problems))
+
+    model.load_state_dict({k: v for k, v in state.items() if k in own}, strict=False)
+    skipped_head += missing_head
+    if skipped_head:
+        logger.warning("classifier head not loaded (re-initialised): %s", ", ".join(skipped_head))
+    return LoadReport(loaded=len(state) - len([k for k in state if k not in own]), skipped_head=skipped_head)

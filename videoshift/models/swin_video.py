@@ -379,7 +379,7 @@ class SwinVideoBackbone(nn.Module):
                 )
             extent_t = OFFICIAL_FRAMES
         else:
-            patch_shifted = shift.shift_rpe and any("tps" in k for k in kinds)
+            patch_shifted = any("tps" in k for k in kinds)  # shifted tokens may sit any number of frames apart
             extent_t = max(tokens, window_size[0]) if patch_shifted else window_size[0]
         self.table_extent: Size3 = (extent_t, window_size[1], window_size[2])
         self.patch_size, self.window_size, self.rpe, self.shift = patch_size, window_size, rpe, shift

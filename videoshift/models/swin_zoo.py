@@ -34,7 +34,7 @@ _SHIFT_KEYS = {
     "shift_rpe": "shift_rpe",
     "channel_div": "channel_div",
 }
-_ARCH_KEYS = ("embed_dim", "depths", "num_heads", "patch_size", "window_size")
+_ARCH_KEYS = ("embed_dim", "depths", "num_heads")
 
 
 def build_swin_video(
@@ -48,6 +48,9 @@ def build_swin_video(
     **kwargs: Any,
 ) -> SwinVideoRecognizer:
     """Build a Swin video recognizer of ``size`` (``"t"``/``"b"``) from entrypoint ``defaults`` + overrides."""
+    overridden = [k for k in _ARCH_KEYS if k in kwargs and _as_tuple(kwargs[k]) != _as_tuple(_SIZES[size][k])]
+    if pretrained and overridden:
+        raise ValueError(f"pretrained=True needs the standard architecture; overridden: {', '.join(overridden)}")
     config = {**_SIZES[size], "patch_size": (2, 4, 4), "window_size": (1, 7, 7), **defaults, **kwargs}
     shift_args = {field: config.pop(key) for key, field in _SHIFT_KEYS.items() if key in config}
     if "tps_stages" in shift_args:
@@ -55,11 +58,12 @@ def build_swin_video(
     backbone = SwinVideoBackbone(shift=ShiftSettings(**shift_args), num_frames=num_frames, **config)
     model = SwinVideoRecognizer(backbone, num_classes=num_classes, dropout=dropout)
     if pretrained:
-        overridden = [k for k in _ARCH_KEYS[:3] if k in kwargs and kwargs[k] != _SIZES[size][k]]
-        if overridden:
-            raise ValueError(f"pretrained=True needs the standard architecture; overridden: {', '.join(overridden)}")
         load_imagenet_swin(model, IMAGENET_SWIN[size])
     return model
+
+
+def _as_tuple(value: Any) -> tuple:
+    return tuple(value) if isinstance(value, (tuple, list)) else (value,)
 
 
 def load_imagenet_swin(model: SwinVideoRecognizer, timm_name: str) -> None:
@@ -71,6 +75,9 @@ def load_imagenet_swin(model: SwinVideoRecognizer, timm_name: str) -> None:
     logger.info("inflating ImageNet weights of timm %s", timm_name)
     load_checkpoint(model, timm.create_model(timm_name, pretrained=True).state_dict())
 
+
+#: Names of the models registered here.
+SWIN_MODELS = ("swin2d_t", "swin2d_b", "video_swin_t", "video_swin_b", "pst_t", "pst_b", "pst_t_tw2", "pst_b_tw2")
 
 _PST = {"mixing": "pst", "rpe": "official"}
 _PST_TW2 = {"mixing": "pst", "rpe": "general", "window_size": (2, 7, 7)}

@@ -87,6 +87,9 @@ def test_reduced_model_output_equals_the_release(reduced):
     torch.testing.assert_close(tokens, reduced["features"], atol=1e-4, rtol=1e-4)
     torch.testing.assert_close(pooled, reduced["pooled"], atol=1e-4, rtol=1e-4)
     torch.testing.assert_close(logits, reduced["logits"], atol=1e-4, rtol=1e-4)
+    with torch.no_grad():  # batched with another clip: windows and per-frame biases stay with their clip
+        batched = model(torch.cat([clip.flip(-1), clip]))
+    torch.testing.assert_close(batched[1:], reduced["logits"], atol=1e-4, rtol=1e-4)
 
 
 def test_released_checkpoint_file_loads_through_create_model(reduced, tmp_path):

@@ -245,7 +245,7 @@ def create_deit_video(
     num_classes: int = 400,
     num_frames: int = 16,
     pretrained: bool = False,
-    img_size: int = 224,
+    img_size: int | tuple[int, int] = 224,
     drop_path_rate: float = 0.1,
     dropout: float = 0.5,
     **kwargs: Any,

@@ -1,5 +1,7 @@
 """DeiT video recognizers (TPS paper, Table 7) against timm and naive frame-by-frame references."""
 
+import copy
+
 import pytest
 import timm
 import torch
@@ -7,7 +9,7 @@ from timm.models.vision_transformer import VisionTransformer
 
 from videoshift.bench.flops import count_macs, count_params
 from videoshift.models import create_model, load_checkpoint
-from videoshift.models.deit_video import PatchTokenShift, TokenChannelShift
+from videoshift.models.deit_video import DeiTVideo, PatchTokenShift, TokenChannelShift
 from videoshift.models.metadata import paper_setting
 
 NAMES = ("deit_s_2d", "deit_s_tsm", "deit_s_tps")
@@ -194,8 +196,6 @@ def test_shifted_models_reject_another_frame_count(name):
 
 
 def test_unknown_temporal_mode_and_pattern_raise():
-    from videoshift.models.deit_video import DeiTVideo
-
     with pytest.raises(ValueError, match="temporal"):
         DeiTVideo(temporal="3d", **TINY)
     with pytest.raises(ValueError):
@@ -250,3 +250,14 @@ def test_deit_s_multiply_adds_match_table7():
     macs = {name: count_macs(create_model(name, num_classes=400), clip) for name in ("deit_s_2d", "deit_s_tps")}
     assert macs["deit_s_2d"] == macs["deit_s_tps"]  # the shift is free
     assert abs(macs["deit_s_tps"] / 1e9 - paper_setting("deit_s_tps").gmacs) < 1.0
+
+
+@torch.no_grad()
+def test_deepcopy_rebinds_the_hooks_to_the_copy():
+    # EMA and checkpoint averaging deep-copy models: the copy's hooks must use the copy's shift modules
+    model = tiny_model("deit_s_tps")
+    twin = copy.deepcopy(model)
+    hooks = list(twin.blocks[1].attn._forward_pre_hooks.values())
+    assert [h.__self__ for h in hooks] == [twin.blocks[1].temporal_shift]
+    clip = random_clip()
+    torch.testing.assert_close(twin(clip), model(clip), rtol=0, atol=0)

@@ -18,14 +18,17 @@ that gradient is itself differentiable, so double backward works too.
 from __future__ import annotations
 
 import itertools
+import math
 from dataclasses import dataclass
 from typing import Literal
 
+import numpy as np
 import torch
 from torch import Tensor
 
 Boundary = Literal["zeros", "edge", "cyclic"]
 BOUNDARIES: tuple[str, ...] = ("zeros", "edge", "cyclic")
+Array = Tensor | np.ndarray
 
 
 @dataclass(frozen=True)
@@ -89,34 +92,62 @@ def _axis_index(dim: int, piece: slice) -> tuple[slice, ...]:
     return (slice(None),) * dim + (piece,)
 
 
-def _render_move(out: Tensor, x: Tensor, move: Move, boundary: str) -> None:
+def _render_move(out: Array, x: Array, move: Move, boundary: str) -> None:
     dst, src = out[move.region], x[move.region]
     if not move.offsets:
-        dst.copy_(src)
+        dst[...] = src
         return
     dims = [dim for dim, _ in move.offsets]
     pieces = [_axis_pieces(src.shape[dim], offset, boundary) for dim, offset in move.offsets]
     for combination in itertools.product(*(copies for copies, _ in pieces)):
-        dst_index = [slice(None)] * src.dim()
-        src_index = [slice(None)] * src.dim()
+        dst_index = [slice(None)] * src.ndim
+        src_index = [slice(None)] * src.ndim
         for dim, (dst_piece, src_piece) in zip(dims, combination, strict=True):
             dst_index[dim], src_index[dim] = dst_piece, src_piece
-        dst[tuple(dst_index)].copy_(src[tuple(src_index)])
+        dst[tuple(dst_index)] = src[tuple(src_index)]
     for dim, (_, fill) in zip(dims, pieces, strict=True):
-        if fill is None:
-            continue
-        index = _axis_index(dim, fill)
-        if boundary == "zeros":
-            dst[index].zero_()
-        else:  # "edge": keep the input's own value
-            dst[index].copy_(src[index])
+        if fill is not None:
+            index = _axis_index(dim, fill)
+            dst[index] = 0 if boundary == "zeros" else src[index]  # "edge" keeps the input's own value
 
 
-def _render(x: Tensor, plan: ShiftPlan) -> Tensor:
-    out = torch.empty_like(x)
+def _render(x: Array, plan: ShiftPlan) -> Array:
+    """Render ``plan`` on a tensor or a NumPy array (the same slicing serves both)."""
+    out = np.empty_like(x) if isinstance(x, np.ndarray) else torch.empty_like(x)
     for move in plan.moves:
         _render_move(out, x, move, plan.boundary)
     return out
+
+
+def _touched_dims(plan: ShiftPlan) -> int:
+    """How many leading dimensions the plan's regions or offsets involve; the rest move as whole rows."""
+    last = 0
+    for move in plan.moves:
+        for dim, part in enumerate(move.region):
+            if part != slice(None):
+                last = max(last, dim)
+        for dim, _ in move.offsets:
+            last = max(last, dim)
+    return last + 1
+
+
+def _source_rows(plan: ShiftPlan, row_shape: tuple[int, ...]) -> np.ndarray:
+    """For each output row of one sample, 1 + the input row it reads (0: a zero row), flattened."""
+    rows = np.arange(1, math.prod(row_shape) + 1, dtype=np.int64).reshape(1, *row_shape)
+    return _render(rows, plan).reshape(-1)
+
+
+def _gather(x: Tensor, plan: ShiftPlan) -> Tensor:
+    """The plan as one gather over rows with a constant index: the form exporters translate exactly.
+
+    Dimension 0 (the batch) is never moved, so the index covers one sample and the batch size
+    stays free; trailing dimensions the plan never touches travel as whole rows.
+    """
+    touched = _touched_dims(plan)
+    index = torch.from_numpy(_source_rows(plan, tuple(x.shape[1:touched])))
+    rows = x.reshape(-1, index.numel(), math.prod(x.shape[touched:]))  # (batch, rows, row length)
+    padded = torch.nn.functional.pad(rows, (0, 0, 1, 0))  # a zero row in front: index 0 reads zeros
+    return padded.index_select(1, index).reshape(-1, *x.shape[1:])
 
 
 def _add_kept_edges(grad_x: Tensor, grad: Tensor, plan: ShiftPlan) -> Tensor:
@@ -146,5 +177,11 @@ class _Shift(torch.autograd.Function):
 
 
 def apply_shift(x: Tensor, plan: ShiftPlan) -> Tensor:
-    """Render ``plan`` on ``x``: a new tensor of the same shape, dtype, device and memory format."""
+    """Render ``plan`` on ``x``: a new tensor of the same shape, dtype, device and memory format.
+
+    Under ONNX export or TorchScript tracing, which mistranslate in-place writes into slices, the
+    same plan is emitted as one gather with a constant index (exact, batch size left free).
+    """
+    if torch.onnx.is_in_onnx_export() or torch.jit.is_tracing():
+        return _gather(x, plan)
     return _Shift.apply(x, plan)

@@ -23,7 +23,6 @@ trained with, ``"official"``, is the paper's ``"C"`` with every sign flipped (it
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import cache
 from numbers import Integral
 
 import torch
@@ -141,7 +140,6 @@ def source_frame_map(
     return (torch.arange(num_frames)[:, None, None] + offsets) % num_frames
 
 
-@cache
 def _patch_plan(grid: Grid, h_dim: int, w_dim: int) -> ShiftPlan:
     # Moves on a view whose dim 1 is time and h_dim / w_dim are the (window-local) row / column axes.
     k = len(grid)
@@ -151,11 +149,6 @@ def _patch_plan(grid: Grid, h_dim: int, w_dim: int) -> ShiftPlan:
             region = (slice(None),) * h_dim + (slice(r, None, k),) + (slice(None),) * (w_dim - h_dim - 1)
             moves.append(Move((*region, slice(s, None, k)), ((1, offset),) if offset else ()))
     return ShiftPlan(tuple(moves), "cyclic")
-
-
-@cache
-def _patch_back_plan(grid: Grid, h_dim: int, w_dim: int) -> ShiftPlan:
-    return _patch_plan(grid, h_dim, w_dim).transposed()
 
 
 def _patch(x: Tensor, pattern: PatternLike, window_size: WindowSize, back: bool) -> Tensor:
@@ -168,8 +161,9 @@ def _patch(x: Tensor, pattern: PatternLike, window_size: WindowSize, back: bool)
     grid = _grid(pattern, ww)
     # (..., H, W, C) → (..., H/wh, wh, W/ww, ww, C): window-local row axis at -4, column axis at -2.
     tokens = x.unflatten(-2, (width // ww, ww)).unflatten(-4, (height // wh, wh))
-    plan_of = _patch_back_plan if back else _patch_plan
-    plan = plan_of(grid, tokens.dim() - 4, tokens.dim() - 2)
+    plan = _patch_plan(grid, tokens.dim() - 4, tokens.dim() - 2)
+    if back:
+        plan = plan.transposed()
     return apply_shift(tokens, plan).view(x.shape)
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from functools import cache
 
 from torch import Tensor, nn
 
@@ -49,7 +48,6 @@ def stsm_group_sizes(channels: int, alpha: float, groups: tuple[str, ...]) -> tu
     return sizes
 
 
-@cache
 def _stsm_plan(groups: tuple[str, ...], sizes: tuple[int, ...]) -> ShiftPlan:
     moves = []
     start = 0

@@ -6,8 +6,6 @@ move, which way first, and what fills the ends (REFERENCE_FACTS §1).
 
 from __future__ import annotations
 
-from functools import cache
-
 from torch import Tensor, nn
 
 from videoshift.ops._core import Move, ShiftPlan, apply_shift
@@ -38,7 +36,6 @@ def _fold(channels: int, shift_div: int, what: str) -> int:
     return fold
 
 
-@cache
 def _tsm_plan(fold: int, convention: str) -> ShiftPlan:
     # Moves on the (N, T, C, H, W) view: channel dim 2, time dim 1.
     if convention == "tsm":
@@ -74,7 +71,6 @@ def temporal_shift(x: Tensor, num_frames: int, shift_div: int = 8, *, convention
     return apply_shift(frames, plan).flatten(0, 1)
 
 
-@cache
 def _tcs_plan(fold: int) -> ShiftPlan:
     # Moves on the (B, T, S, heads, head_dim) view: channel dim 4, time dim 1.
     moves = (

@@ -202,10 +202,14 @@ def test_unknown_temporal_mode_and_pattern_raise():
         tiny_model("deit_s_tps", pattern="no-such-pattern")
 
 
+@pytest.fixture(scope="module")
+def timm_deit_s() -> VisionTransformer:
+    return timm.create_model("deit_small_patch16_224", pretrained=False, num_classes=400)
+
+
 @pytest.mark.parametrize("name", NAMES)
-def test_deit_s_keys_and_parameters_equal_timm(name):
-    model = create_model(name, num_classes=400)
-    reference = timm.create_model("deit_small_patch16_224", pretrained=False, num_classes=400)
+def test_deit_s_keys_and_parameters_equal_timm(name, timm_deit_s):
+    model, reference = create_model(name, num_classes=400), timm_deit_s
     shapes = {k: v.shape for k, v in model.state_dict().items()}
     assert shapes == {k: v.shape for k, v in reference.state_dict().items()}
     model.load_state_dict(reference.state_dict())  # strict: ImageNet weights load unchanged

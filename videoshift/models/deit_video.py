@@ -15,7 +15,8 @@ The temporal operators are zero-parameter modules that act around a block's atte
   pattern tiled over the whole ``h × w`` grid, and the attention output is shifted back before the
   residual add. The class token is never shifted (the paper: TPS "operate[s] directly on image
   patches"). The paper does not name the pattern it used for DeiT; the default is the released PST
-  pattern ``"official"`` (pattern C, temporal field 9). The released 8-frame DeiT research code (only
+  pattern ``"official"`` (the paper's pattern C mirrored in time, temporal field 9), tiled over the
+  whole grid. The released 8-frame DeiT research code (only
   published as bytecode) shifted 2 of 6 heads of q, k, v with a Bayer-like pattern instead; that
   variant is not reproduced here.
 - ``"tsm"`` (DeiT-S-TSM): in every block, all tokens — class token included, as the paper states —
@@ -114,7 +115,7 @@ class PatchTokenShift(AttentionShift):
         pattern: str | torch.Tensor | list[list[int]] = "official",
     ) -> None:
         super().__init__(num_frames)
-        resolve_pattern(pattern)  # raises on an unknown name or a malformed grid
+        resolve_pattern(pattern, width=grid_size[1])  # raises on an unknown name or a malformed grid
         self.grid_size = tuple(grid_size)
         self.num_prefix_tokens = num_prefix_tokens
         self.pattern = pattern

@@ -24,6 +24,8 @@ from dataclasses import dataclass
 
 import torch
 
+from videoshift.ops import source_frame_offsets
+
 Size3 = tuple[int, int, int]
 OffsetGrid = tuple[tuple[int, ...], ...]  # window-local source-frame offsets o(i, j), hashable
 
@@ -168,8 +170,6 @@ def block_layout(
 
 def window_offsets(pattern: object, window: Size3) -> OffsetGrid:
     """Window-local source-frame offsets of a TPS ``pattern`` for an (effective) window, hashable."""
-    from videoshift.ops import source_frame_offsets
-
     with torch.device("cpu"):
         grid = source_frame_offsets(pattern, window[1], window[2], window_size=(window[1], window[2]))
     return tuple(tuple(int(v) for v in row) for row in grid.tolist())

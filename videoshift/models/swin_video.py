@@ -49,6 +49,7 @@ from videoshift.models.swin_layout import (
     table_rows,
     window_offsets,
 )
+from videoshift.ops import pst_channel_shift
 
 MIXINGS = ("pst", "patch", "channel", "none")
 RPE_MODES = ("official", "general")
@@ -232,8 +233,6 @@ class SwinVideoBlock(nn.Module):
         offsets = _offsets(self.shift.pattern, window) if self.kind == "tps" else None
         layout = block_layout((t, h, w), window, shift, offsets, self.shift.shift_back, x.device)
         if self.kind == "tcs":
-            from videoshift.ops import pst_channel_shift
-
             x = pst_channel_shift(x, self.num_heads, self.shift.channel_div)
         dp, hp, wp = layout.padded
         if (dp, hp, wp) != (t, h, w):

@@ -224,29 +224,33 @@ class SwinVideoBlock(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """``(B, T, H, W, C)`` → same shape."""
-        x = x + self.drop_path(self._attention(self.norm1(x)))
+        x = x + self.drop_path(self._attention(x))
         return x + self.drop_path(self.mlp(self.norm2(x)))
 
     def _attention(self, x: torch.Tensor) -> torch.Tensor:
+        """norm1 → TCS → pad → gather (roll, partition, TPS) → attention → scatter (inverse, crop).
+
+        One name is rebound at each step so that no intermediate outlives its use (peak memory).
+        """
         b, t, h, w, c = x.shape
         window, shift = effective_window((t, h, w), self.window_size, self.shift_size)
         offsets = _offsets(self.shift.pattern, window) if self.kind == "tps" else None
         layout = block_layout((t, h, w), window, shift, offsets, self.shift.shift_back, x.device)
-        if self.kind == "tcs":
-            x = pst_channel_shift(x, self.num_heads, self.shift.channel_div)
         dp, hp, wp = layout.padded
+        tokens = self.norm1(x)
+        if self.kind == "tcs":
+            tokens = pst_channel_shift(tokens, self.num_heads, self.shift.channel_div)
         if (dp, hp, wp) != (t, h, w):
-            x = F.pad(x, (0, 0, 0, wp - w, 0, hp - h, 0, dp - t))
-        tokens = x.reshape(b, dp * hp * wp, c)
+            tokens = F.pad(tokens, (0, 0, 0, wp - w, 0, hp - h, 0, dp - t))
+        tokens = tokens.reshape(b, dp * hp * wp, c)
         if layout.gather is not None:
             tokens = tokens.index_select(1, layout.gather)
         n = window[0] * window[1] * window[2]
-        bias_index = self._bias_index(t, layout.padded[0], window, offsets if self.shift.shift_rpe else None)
-        out = self.attn(tokens.view(-1, n, c), bias_index, layout.mask, layout.num_windows)
-        out = out.view(b, dp * hp * wp, c)
+        bias_index = self._bias_index(t, dp, window, offsets if self.shift.shift_rpe else None)
+        tokens = self.attn(tokens.view(-1, n, c), bias_index, layout.mask, layout.num_windows).view(b, -1, c)
         if layout.scatter is not None:
-            out = out.index_select(1, layout.scatter)
-        return out.view(b, t, h, w, c)
+            tokens = tokens.index_select(1, layout.scatter)
+        return tokens.view(b, t, h, w, c)
 
     def _bias_index(self, frames: int, padded_frames: int, window: Size3, offsets: OffsetGrid | None) -> torch.Tensor:
         if self.rpe == "general":

@@ -64,6 +64,26 @@ def test_any_frame_count_and_size_run_in_general_mode():
         assert out.shape == (1, 7) and torch.isfinite(out).all()
 
 
+def test_engine_tiny_config_trains_on_small_clips():
+    model = create_model(
+        "pst_t", embed_dim=32, depths=(1, 1, 2, 1), num_heads=(1, 2, 4, 8), num_frames=8, rpe="general", num_classes=12
+    )
+    decay = [p for n, p in model.named_parameters() if n not in model.no_weight_decay()]
+    rest = [p for n, p in model.named_parameters() if n in model.no_weight_decay()]
+    optimizer = torch.optim.AdamW([{"params": decay}, {"params": rest, "weight_decay": 0.0}], lr=1e-3)
+    clip, label = torch.randn(2, 3, 8, 64, 64), torch.tensor([3, 7])
+    loss = torch.nn.functional.cross_entropy(model(clip), label)
+    loss.backward()
+    optimizer.step()
+    assert torch.isfinite(loss) and loss.item() == pytest.approx(2.4849, abs=0.1)  # ~log(12) at init
+    assert [b.kind for b in model.backbone.layers[2].blocks] == ["tcs", "tps"]
+
+
+def test_int_window_and_patch_set_the_spatial_size():
+    model = tiny("video_swin_t", window_size=5, patch_size=2)
+    assert model.backbone.window_size == (8, 5, 5) and model.backbone.patch_size == (2, 2, 2)
+
+
 def test_block_kinds_follow_the_table_2_switches():
     def names(**kw):
         settings = ShiftSettings(**kw)

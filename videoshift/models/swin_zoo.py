@@ -2,8 +2,9 @@
 
 Every entrypoint takes ``num_classes``, ``num_frames``, ``pretrained``, ``drop_path_rate``,
 ``dropout``, the architecture overrides ``embed_dim``, ``depths``, ``num_heads``, ``window_size``,
-``patch_size``, ``rpe``, and the Table 2 switches ``mixing``, ``shift_pattern``, ``tps_stages``,
-``alternate``, ``shift_back``, ``shift_rpe``, ``channel_div`` (see :class:`ShiftSettings`).
+``patch_size`` (an int sets the spatial size and keeps the temporal one), ``rpe``, and the
+Table 2 switches ``mixing``, ``shift_pattern``, ``tps_stages``, ``alternate``, ``shift_back``,
+``shift_rpe``, ``channel_div`` (see :class:`ShiftSettings`).
 
 ``pretrained=True`` inflates timm's ImageNet Swin weights (downloaded by timm) into the model.
 """
@@ -51,7 +52,11 @@ def build_swin_video(
     overridden = [k for k in _ARCH_KEYS if k in kwargs and _as_tuple(kwargs[k]) != _as_tuple(_SIZES[size][k])]
     if pretrained and overridden:
         raise ValueError(f"pretrained=True needs the standard architecture; overridden: {', '.join(overridden)}")
-    config = {**_SIZES[size], "patch_size": (2, 4, 4), "window_size": (1, 7, 7), **defaults, **kwargs}
+    config = {**_SIZES[size], "patch_size": (2, 4, 4), "window_size": (1, 7, 7), **defaults}
+    for key in ("patch_size", "window_size"):  # an int sets the spatial size, keeping the temporal one
+        if isinstance(kwargs.get(key), int):
+            kwargs[key] = (config[key][0], kwargs[key], kwargs[key])
+    config.update(kwargs)
     shift_args = {field: config.pop(key) for key, field in _SHIFT_KEYS.items() if key in config}
     if "tps_stages" in shift_args:
         shift_args["tps_stages"] = tuple(shift_args["tps_stages"])

@@ -168,7 +168,8 @@ def block_layout(
     return BlockLayout(cpu.padded, cpu.window, cpu.num_windows, move(cpu.gather), move(cpu.scatter), move(cpu.mask))
 
 
-def window_offsets(pattern: object, window: Size3) -> OffsetGrid:
+@functools.lru_cache(maxsize=64)
+def window_offsets(pattern: str | OffsetGrid, window: Size3) -> OffsetGrid:
     """Window-local source-frame offsets of a TPS ``pattern`` for an (effective) window, hashable."""
     with torch.device("cpu"):
         grid = source_frame_offsets(pattern, window[1], window[2], window_size=(window[1], window[2]))

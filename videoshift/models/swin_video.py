@@ -26,7 +26,6 @@ Relative position bias, two modes:
 
 from __future__ import annotations
 
-import functools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -49,7 +48,7 @@ from videoshift.models.swin_layout import (
     table_rows,
     window_offsets,
 )
-from videoshift.ops import pst_channel_shift
+from videoshift.ops import pst_channel_shift, resolve_pattern
 
 MIXINGS = ("pst", "patch", "channel", "none")
 RPE_MODES = ("official", "general")
@@ -83,6 +82,7 @@ class ShiftSettings:
             raise ValueError(f"mixing must be one of {MIXINGS}, got {self.mixing!r}")
         if self.channel_div < 1:
             raise ValueError(f"channel_div must be >= 1, got {self.channel_div}")
+        resolve_pattern(self.pattern, width=OFFICIAL_WINDOW)  # raises on unknown names and bad grids
         if not isinstance(self.pattern, str):  # a grid: make it hashable for the layout caches
             object.__setattr__(self, "pattern", tuple(tuple(int(v) for v in row) for row in self.pattern))
 
@@ -96,11 +96,6 @@ class ShiftSettings:
         if tps_here:
             return "tps"
         return "tcs" if self.mixing == "pst" and index % 2 == 0 else "plain"
-
-
-@functools.lru_cache(maxsize=64)
-def _offsets(pattern: str | tuple[tuple[int, ...], ...], window: Size3) -> OffsetGrid:
-    return window_offsets(pattern, window)
 
 
 class WindowAttention(nn.Module):
@@ -213,7 +208,7 @@ class SwinVideoBlock(nn.Module):
         self.rpe = rpe
         self.table_extent = table_extent
         self.norm1 = nn.LayerNorm(dim)
-        official = _offsets(shift.pattern, window_size) if rpe == "official" else None
+        official = window_offsets(shift.pattern, window_size) if rpe == "official" else None
         self.attn = WindowAttention(dim, num_heads, table_rows(table_extent), official, qkv_bias, attn_drop, drop)
         self.drop_path = DropPath(drop_path) if drop_path > 0 else nn.Identity()
         self.norm2 = nn.LayerNorm(dim)
@@ -234,7 +229,7 @@ class SwinVideoBlock(nn.Module):
         """
         b, t, h, w, c = x.shape
         window, shift = effective_window((t, h, w), self.window_size, self.shift_size)
-        offsets = _offsets(self.shift.pattern, window) if self.kind == "tps" else None
+        offsets = window_offsets(self.shift.pattern, window) if self.kind == "tps" else None
         layout = block_layout((t, h, w), window, shift, offsets, self.shift.shift_back, x.device)
         dp, hp, wp = layout.padded
         tokens = self.norm1(x)

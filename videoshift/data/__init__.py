@@ -1,0 +1,1 @@
+"""Video data: annotation lists, frame samplers, frame-exact readers, clip transforms, datasets, synthetic data."""

@@ -233,15 +233,16 @@ class RawFrameReader(VideoReader):
         return count
 
     def read(self, path: str | Path, indices: Sequence[int]) -> torch.Tensor:
-        from torchvision.io import ImageReadMode, decode_image, read_file
+        from PIL import Image
 
         folder = Path(path)
         images = {}
         for i in np.unique(_indices(indices)):
             file = folder / self.filename_tmpl.format(int(i))
             try:
-                images[int(i)] = decode_image(read_file(str(file)), mode=ImageReadMode.RGB).permute(1, 2, 0)
-            except (RuntimeError, OSError) as error:
+                with Image.open(file) as image:
+                    images[int(i)] = torch.from_numpy(np.asarray(image.convert("RGB")))
+            except OSError as error:  # missing, truncated or not an image (PIL.UnidentifiedImageError)
                 raise VideoReadError(f"{file}: cannot read frame {int(i)} ({error})") from error
         try:
             return torch.stack([images[int(i)] for i in _indices(indices)])

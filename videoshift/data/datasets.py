@@ -178,9 +178,12 @@ def build_dataset(cfg: Mapping[str, Any], split: str) -> Dataset:
     if not list_path:
         raise ValueError(f"data.{list_key} is required for split {split!r}")
     class_names = read_label_map(cfg["label_map"]) if cfg.get("label_map") else None
-    num_classes = cfg.get("num_classes") or (len(class_names) if class_names else None)
-    if num_classes is None:
+    num_classes = cfg.get("num_classes")
+    if num_classes is None and class_names is None:
         raise ValueError("data.num_classes is required when no label_map is given")
+    num_classes = len(class_names) if num_classes is None else int(num_classes)
+    if num_classes < 1:
+        raise ValueError(f"data.num_classes must be >= 1, got {num_classes}")
     if class_names is not None and len(class_names) != num_classes:
         raise ValueError(f"data.num_classes={num_classes} but {cfg['label_map']} has {len(class_names)} classes")
     rawframes = kind == "rawframes"

@@ -241,7 +241,7 @@ class RawFrameReader(VideoReader):
             file = folder / self.filename_tmpl.format(int(i))
             try:
                 with Image.open(file) as image:
-                    images[int(i)] = torch.from_numpy(np.asarray(image.convert("RGB")))
+                    images[int(i)] = torch.from_numpy(np.array(image.convert("RGB")))
             except OSError as error:  # missing, truncated or not an image (PIL.UnidentifiedImageError)
                 raise VideoReadError(f"{file}: cannot read frame {int(i)} ({error})") from error
         try:

@@ -73,7 +73,7 @@ def test_multi_label(shared):
     train = build_dataset(cfg, "train")
     assert train[0]["label"].tolist() == [1.0, 0.0, 0.0, 1.0, 0.0]
     assert train[1]["label"].tolist() == [1.0, 0.0, 1.0, 0.0, 1.0]
-    with pytest.raises(ValueError, match="several labels"):
+    with pytest.raises(ValueError, match=r"several labels"):
         build_dataset({**cfg, "multi_label": False}, "train")
 
 
@@ -120,7 +120,7 @@ def test_flip_pairs_follow_the_label_map(shared, tmp_path):
         torch.manual_seed(seed)
         labels.add(int(dataset[0]["label"]))
     assert labels == {86, 87}
-    with pytest.raises(ValueError, match="num_classes=10"):
+    with pytest.raises(ValueError, match=r"num_classes=10"):
         build_dataset({**cfg, "num_classes": 10}, "train")
 
 
@@ -135,11 +135,11 @@ def broken_list(shared, tmp_path):
 def test_on_error_raise_and_skip(shared, tmp_path):
     listing = broken_list(shared, tmp_path)
     cfg = video_cfg(shared, root=str(tmp_path), train_list=str(listing), val_list=str(listing))
-    with pytest.raises(VideoReadError, match="missing.mp4"):
+    with pytest.raises(VideoReadError, match=r"missing.mp4"):
         build_dataset(cfg, "val")[1]
     dataset = build_dataset({**cfg, "on_error": "skip"}, "val")
     torch.manual_seed(0)
-    with pytest.warns(RuntimeWarning, match="skipping unreadable sample"):
+    with pytest.warns(RuntimeWarning, match=r"skipping unreadable sample"):
         item = dataset[2]
     assert item["index"] == 0 and item["label"].item() == 0  # the only readable entry replaced it
     assert dataset.skipped >= 1
@@ -161,16 +161,16 @@ def test_skips_are_counted_across_workers(shared, tmp_path):
 
 
 def test_config_errors(shared):
-    with pytest.raises(ValueError, match="split"):
+    with pytest.raises(ValueError, match=r"split"):
         build_dataset(video_cfg(shared), "dev")
-    with pytest.raises(ValueError, match="data.dataset"):
+    with pytest.raises(ValueError, match=r"data.dataset"):
         build_dataset({**video_cfg(shared), "dataset": "lmdb"}, "train")
-    with pytest.raises(ValueError, match="on_error"):
+    with pytest.raises(ValueError, match=r"on_error"):
         build_dataset({**video_cfg(shared), "on_error": "ignore"}, "train")
-    with pytest.raises(ValueError, match="num_classes"):
+    with pytest.raises(ValueError, match=r"num_classes"):
         build_dataset({k: v for k, v in video_cfg(shared).items() if k != "num_classes"}, "train")
     multi = str(shared / "annotations/video_test_list_multi_label.txt")
-    with pytest.raises(ValueError, match="video_test_list_multi_label.txt:1: label 3 out of range"):
+    with pytest.raises(ValueError, match=r"video_test_list_multi_label.txt:1: label 3 out of range"):
         build_dataset({**video_cfg(shared), "num_classes": 3, "multi_label": True, "train_list": multi}, "train")
-    with pytest.raises(ValueError, match="one view"):
+    with pytest.raises(ValueError, match=r"one view"):
         build_dataset({**video_cfg(shared), "sampling": {"type": "dense", "num_clips": 2}}, "train")

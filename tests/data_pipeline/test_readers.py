@@ -120,7 +120,7 @@ def test_corrupt_mdat_fails_inside_damage_only(shared, references):
     intact = references["videos/demo.mp4"]
     assert np.array_equal(read_frames(path, [0, 100, 129]).numpy(), intact[[0, 100, 129]])
     assert np.array_equal(read_frames(path, [200, 279]).numpy(), intact[[200, 279]])
-    with pytest.raises(VideoReadError, match="demo_corrupt_mdat.mp4"):
+    with pytest.raises(VideoReadError, match=r"demo_corrupt_mdat.mp4"):
         read_frames(path, [150])
     assert isinstance(VideoReadError("x"), ValueError)
 
@@ -128,7 +128,7 @@ def test_corrupt_mdat_fails_inside_damage_only(shared, references):
 def test_out_of_range_indices(shared):
     with pytest.raises(VideoReadError, match=r"outside \[0, 32\)"):
         read_frames(shared / "videos/part_0.mp4", [0, 32])
-    with pytest.raises(ValueError, match="indices"):
+    with pytest.raises(ValueError, match=r"indices"):
         read_frames(shared / "videos/part_0.mp4", [])
 
 
@@ -145,19 +145,19 @@ def test_rawframe_reader(shared):
     assert out.shape == (3, 240, 320, 3)
     grey = RawFrameReader("x_{:05d}.jpg").read(folder, [1])  # 1-channel flow image comes out as RGB
     assert grey.shape == (1, 240, 320, 3) and torch.equal(grey[..., 0], grey[..., 2])
-    with pytest.raises(VideoReadError, match="img_00011.jpg"):
+    with pytest.raises(VideoReadError, match=r"img_00011.jpg"):
         reader.read(folder, [11])
-    with pytest.raises(VideoReadError, match="no such frame folder"):
+    with pytest.raises(VideoReadError, match=r"no such frame folder"):
         reader.count_frames(folder / "nope")
 
 
 def test_backend_selection():
     assert "pyav" in available_backends()
     assert set(available_backends()) <= set(BACKENDS)
-    with pytest.raises(ValueError, match="backend must be one of"):
+    with pytest.raises(ValueError, match=r"backend must be one of"):
         get_reader("opencv")
     for name in set(BACKENDS) - set(available_backends()):
-        with pytest.raises(ValueError, match="not installed"):
+        with pytest.raises(ValueError, match=r"not installed"):
             get_reader(name)
 
 

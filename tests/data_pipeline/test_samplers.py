@@ -91,11 +91,11 @@ def test_build_sampler_and_errors():
     assert sampler(280).tolist() == [17, 52, 87, 122, 157, 192, 227, 262]
     dense = build_sampler({"type": "dense", "clip_len": 32, "frame_interval": 2, "num_clips": 4}, test_mode=True)
     assert dense.num_views == 4 and dense(300).shape == (128,)
-    with pytest.raises(ValueError, match="unknown keys"):
+    with pytest.raises(ValueError, match=r"unknown keys"):
         build_sampler({"type": "tsn", "segments": 8}, test_mode=False)
-    with pytest.raises(ValueError, match="type"):
+    with pytest.raises(ValueError, match=r"type"):
         build_sampler({"type": "random"}, test_mode=False)
-    with pytest.raises(ValueError, match="num_frames"):
+    with pytest.raises(ValueError, match=r"num_frames"):
         TSNSampler(num_frames=0)
-    with pytest.raises(ValueError, match="total_frames"):
+    with pytest.raises(ValueError, match=r"total_frames"):
         TSNSampler()(0)

@@ -42,9 +42,9 @@ def test_deterministic_and_varied():
     ds = SyntheticMotionDataset(24, seed=0)
     assert [sample_label(i) for i in range(24)] == list(range(12)) * 2
     assert sample_seed(0, "train", 3) != sample_seed(0, "val", 3)
-    with pytest.raises(ValueError, match="label"):
+    with pytest.raises(ValueError, match=r"label"):
         render_clip(12, 0)
-    with pytest.raises(ValueError, match="split"):
+    with pytest.raises(ValueError, match=r"split"):
         sample_seed(0, "dev", 0)
     item = ds[5]
     assert item["clip"].shape == (3, 8, 64, 64) and item["label"].item() == 5 and item["index"] == 5

@@ -92,7 +92,7 @@ def test_three_crop_positions():
     assert [int(c[0, 0, 0, 0]) for c in crops] == [0, 15, 30]
     rows = torch.arange(60).view(60, 1).expand(2, 3, 60, 30)
     assert [int(c[0, 0, 0, 0]) for c in three_crop(rows, 30)] == [0, 15, 30]
-    with pytest.raises(ValueError, match="exceeds"):
+    with pytest.raises(ValueError, match=r"exceeds"):
         three_crop(columns, 31)
 
 
@@ -116,13 +116,13 @@ def test_multiscale_crop_candidates():
 
 
 def test_config_errors():
-    with pytest.raises(ValueError, match="unknown transform keys"):
+    with pytest.raises(ValueError, match=r"unknown transform keys"):
         TransformConfig.from_mapping({"size": 3})
-    with pytest.raises(ValueError, match="test_crops"):
+    with pytest.raises(ValueError, match=r"test_crops"):
         TransformConfig.from_mapping({"test_crops": 5})
-    with pytest.raises(ValueError, match="train_crop"):
+    with pytest.raises(ValueError, match=r"train_crop"):
         TransformConfig.from_mapping({"train_crop": "random"})
-    with pytest.raises(ValueError, match="uint8"):
+    with pytest.raises(ValueError, match=r"uint8"):
         ClipTransform(TransformConfig(), train=False)(torch.zeros(2, 8, 8, 3), torch.tensor(0))
 
 

@@ -83,12 +83,18 @@ def run(args: argparse.Namespace) -> int:
         for sampling, sampler in SAMPLINGS.items():
             per_method = {}
             for method, read in _readers().items():
-                timing = time_callable(lambda read=read, s=sampler: read(path, s(total, rng=rng)), warmup=1, repeats=args.repeats)
+
+                def one_clip(read=read, path=path, total=total, sampler=sampler) -> torch.Tensor:
+                    return read(path, sampler(total, rng=rng))
+
+                timing = time_callable(one_clip, warmup=1, repeats=args.repeats)
                 per_method[method] = 1e3 / timing.median_ms
                 row = {"case": f"{path.name} {sampling}", "method": method, "frames": total}
                 row |= {"clips_per_s": per_method[method], "median_ms": timing.median_ms}
                 if args.workers > 0 and method != "sequential":
-                    row["loader_clips_per_s"] = _loader_clips_per_s(path, sampler, method, args.workers, args.loader_clips)
+                    row["loader_clips_per_s"] = _loader_clips_per_s(
+                        path, sampler, method, args.workers, args.loader_clips
+                    )
                 rows.append(row)
             for row in rows[-len(per_method) :]:
                 row["speedup_vs_full"] = row["clips_per_s"] / per_method["full"]

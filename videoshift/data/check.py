@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from videoshift.data.annotations import read_list
-from videoshift.data.readers import RawFrameReader, VideoReadError, VideoReader, get_reader
+from videoshift.data.readers import RawFrameReader, VideoReader, VideoReadError, get_reader
 from videoshift.data.samplers import TSNSampler
 
 

@@ -29,7 +29,7 @@ from videoshift.data.label_maps import (
     flip_pairs_from_names,
     read_label_map,
 )
-from videoshift.data.readers import RawFrameReader, VideoReadError, VideoReader, get_reader
+from videoshift.data.readers import RawFrameReader, VideoReader, VideoReadError, get_reader
 from videoshift.data.samplers import FrameSampler, build_sampler
 from videoshift.data.synthetic import FLIP_PAIRS as SYNTHETIC_FLIP_PAIRS
 from videoshift.data.synthetic import SyntheticMotionDataset

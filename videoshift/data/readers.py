@@ -205,7 +205,9 @@ def _cached_index(path: str, size: int, mtime_ns: int) -> FrameIndex:
         return FrameIndex(pts=None, keyframes=np.zeros(1, dtype=np.int64), num_frames=len(entries))
     entries.sort()
     keyframes = np.flatnonzero([key for _, key in entries]).astype(np.int64)
-    return FrameIndex(pts=np.array([p for p, _ in entries], dtype=np.int64), keyframes=keyframes, num_frames=len(entries))
+    return FrameIndex(
+        pts=np.array([p for p, _ in entries], dtype=np.int64), keyframes=keyframes, num_frames=len(entries)
+    )
 
 
 class RawFrameReader(VideoReader):

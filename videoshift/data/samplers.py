@@ -64,12 +64,16 @@ class FrameSampler:
         """``(num_views, frames_per_view)`` indices, possibly past the end (handled by ``out_of_bound``)."""
         raise NotImplementedError
 
-    def __call__(self, total_frames: int, *, start_index: int = 0, rng: np.random.Generator | None = None) -> np.ndarray:
+    def __call__(
+        self, total_frames: int, *, start_index: int = 0, rng: np.random.Generator | None = None
+    ) -> np.ndarray:
         """Indices ``(num_views * frames_per_view,)`` int64 for a video of ``total_frames`` frames."""
         if int(total_frames) < 1:
             raise ValueError(f"total_frames must be >= 1, got {total_frames}")
         rng = np.random.default_rng() if rng is None else rng
-        frames = _fit(np.asarray(self.views(int(total_frames), rng), dtype=np.int64), int(total_frames), self.out_of_bound)
+        frames = _fit(
+            np.asarray(self.views(int(total_frames), rng), dtype=np.int64), int(total_frames), self.out_of_bound
+        )
         return frames.reshape(-1) + int(start_index)
 
 

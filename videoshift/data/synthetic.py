@@ -186,8 +186,7 @@ class SyntheticMotionDataset(Dataset):
     """
 
     num_classes = NUM_CLASSES
-    class_names = list(CLASS_NAMES)
-    skipped = 0
+    skipped = 0  # generated clips cannot fail to read
 
     def __init__(
         self,
@@ -203,6 +202,7 @@ class SyntheticMotionDataset(Dataset):
         sample_seed(seed, split, 0)  # validates split
         self.num_samples, self.split, self.num_frames, self.size, self.seed = num_samples, split, num_frames, size, seed
         self.transform = transform
+        self.class_names = list(CLASS_NAMES)
 
     def __len__(self) -> int:
         return self.num_samples

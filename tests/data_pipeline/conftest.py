@@ -27,12 +27,14 @@ def shared() -> Path:
     return SHARED
 
 
-def write_video(path: Path, frames: np.ndarray, codec: str = "libx264rgb", fps: int = 25, gop: int = 8) -> Path:
+def write_video(
+    path: Path, frames: np.ndarray, codec: str = "libx264rgb", fps: int = 25, gop: int = 8, fmt: str | None = None
+) -> Path:
     """Write uint8 ``(T, H, W, 3)`` frames losslessly: RGB H.264 at qp 0 with B-frames and a keyframe every
-    ``gop`` frames (so that seeking matters), or FFV1."""
+    ``gop`` frames (so that seeking matters), or FFV1. ``fmt`` forces a container format (e.g. raw "h264")."""
     import av
 
-    with av.open(str(path), "w") as container:
+    with av.open(str(path), "w", format=fmt) as container:
         if codec == "libx264rgb":
             options = {"qp": "0", "g": str(gop), "keyint_min": str(gop), "bf": "2", "sc_threshold": "0"}
             stream = container.add_stream(codec, rate=fps, options=options)

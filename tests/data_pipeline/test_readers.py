@@ -78,6 +78,15 @@ def test_ffv1_mkv_lossless(tmp_path):
     assert np.array_equal(read_frames(path, [11, 0, 6]).numpy(), frames[[11, 0, 6]])
 
 
+def test_stream_without_timestamps_is_numbered_by_decoding(tmp_path):
+    frames = moving_frames(20, seed=2)
+    path = write_video(tmp_path / "raw.h264", frames, fmt="h264")  # Annex B elementary stream: no pts at all
+    with av.open(str(path)) as container:
+        assert all(p.pts is None for p in container.demux(video=0))
+    assert count_frames(path) == 20
+    assert np.array_equal(read_frames(path, [19, 3, 0, 3]).numpy(), frames[[19, 3, 0, 3]])
+
+
 def _zero_frame_video(folder):
     """An MP4 whose encoder never received a frame (FFmpeg then writes no video track)."""
     path = folder / "zero.mp4"

@@ -36,6 +36,7 @@ class FrameIndex:
         pts: presentation timestamp of frame i, or ``None`` when the container has no timestamps (then reading
             decodes sequentially and counts).
         keyframes: frame numbers of keyframes, ascending.
+        num_frames: frames in the stream (one per packet with data).
     """
 
     pts: np.ndarray | None
@@ -61,9 +62,11 @@ class VideoReader:
     name = "base"
 
     def count_frames(self, path: str | Path) -> int:
+        """Number of frames of ``path``; raises :class:`VideoReadError` when it cannot be opened."""
         raise NotImplementedError
 
     def read(self, path: str | Path, indices: Sequence[int]) -> torch.Tensor:
+        """Frames ``indices`` (any order, repeats allowed) as uint8 ``(len(indices), H, W, 3)`` RGB."""
         raise NotImplementedError
 
 

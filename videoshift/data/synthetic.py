@@ -48,7 +48,7 @@ NUM_CLASSES = len(CLASS_NAMES)
 # a horizontal mirror turns right into left and clockwise into anticlockwise
 FLIP_PAIRS: tuple[tuple[int, int], ...] = ((0, 1), (4, 5))
 SHAPES = ("disc", "square", "triangle", "ell", "arrow")
-ORIENTED_SHAPES = ("triangle", "ell", "arrow")  # no symmetry a rotation of < 60 degrees per frame could alias
+ORIENTED_SHAPES = ("ell", "arrow")  # no rotational symmetry, so every rotation step is visible
 SPLIT_IDS = {"train": 0, "val": 1, "test": 1}
 
 
@@ -139,7 +139,7 @@ def render_clip(label: int, seed: int, num_frames: int = 8, size: int = 64) -> n
         _draw(frames, str(rng.choice(SHAPES[:2])), cx, cy, radius, 0.0, _colour(rng))
 
     shape = str(rng.choice(ORIENTED_SHAPES if pair == 2 else SHAPES))
-    radius = float(rng.uniform(0.11, 0.17) * size)
+    radius = float(rng.uniform(0.18, 0.24) if pair == 2 else rng.uniform(0.11, 0.17)) * size  # rotations: larger
     cx, cy = (rng.uniform(0.35, 0.65, size=2) * size).tolist()
     angle = float(rng.uniform(0, 2 * np.pi))
     scale, alpha, gain = 1.0, 1.0, None

@@ -8,7 +8,8 @@ fresh per call):
 * ``sequential``: the same reader without seeking (decodes from the first frame, converts only wanted frames);
 * ``full``: the naive loader, every frame decoded and converted to RGB, then indexed.
 
-Single-process rows time one clip at a time; ``loader`` rows run a ``DataLoader`` with ``--workers`` processes.
+Single-process rows time one clip at a time (the same random clips for every method); ``loader`` rows run a
+``DataLoader`` with ``--workers`` processes.
 """
 
 from __future__ import annotations
@@ -70,34 +71,37 @@ def _loader_clips_per_s(path: Path, sampler: FrameSampler, method: str, workers:
     return clips / (time.perf_counter() - start)
 
 
+def _measure(path: Path, sampling: str, sampler: FrameSampler, args: argparse.Namespace) -> list[dict]:
+    """Rows of one video × sampling case, one per reading method."""
+    total = count_frames(path)
+    rows = []
+    for method, read in _readers().items():
+        rng = np.random.default_rng(0)  # every method reads the same sequence of clips
+
+        def one_clip(read=read, rng=rng) -> torch.Tensor:
+            return read(path, sampler(total, rng=rng))
+
+        timing = time_callable(one_clip, warmup=1, repeats=args.repeats)
+        row = {"case": f"{path.name} {sampling}", "method": method, "frames": total, "median_ms": timing.median_ms}
+        row["clips_per_s"] = 1e3 / timing.median_ms
+        if args.workers > 0 and method != "sequential":
+            row["loader_clips_per_s"] = _loader_clips_per_s(path, sampler, method, args.workers, args.loader_clips)
+        rows.append(row)
+    full = next(row["clips_per_s"] for row in rows if row["method"] == "full")
+    for row in rows:
+        row["speedup_vs_full"] = row["clips_per_s"] / full
+    return rows
+
+
 def run(args: argparse.Namespace) -> int:
     """Measure and report; returns the exit code."""
     videos = [Path(v) for v in args.videos]
     missing = [str(v) for v in videos if not v.is_file()]
     if missing:
         raise SystemExit(f"videos not found: {missing} (pass --videos)")
-    rows = []
-    rng = np.random.default_rng(0)
-    for path in videos:
-        total = count_frames(path)
-        for sampling, sampler in SAMPLINGS.items():
-            per_method = {}
-            for method, read in _readers().items():
-
-                def one_clip(read=read, path=path, total=total, sampler=sampler) -> torch.Tensor:
-                    return read(path, sampler(total, rng=rng))
-
-                timing = time_callable(one_clip, warmup=1, repeats=args.repeats)
-                per_method[method] = 1e3 / timing.median_ms
-                row = {"case": f"{path.name} {sampling}", "method": method, "frames": total}
-                row |= {"clips_per_s": per_method[method], "median_ms": timing.median_ms}
-                if args.workers > 0 and method != "sequential":
-                    row["loader_clips_per_s"] = _loader_clips_per_s(
-                        path, sampler, method, args.workers, args.loader_clips
-                    )
-                rows.append(row)
-            for row in rows[-len(per_method) :]:
-                row["speedup_vs_full"] = row["clips_per_s"] / per_method["full"]
+    rows = [
+        row for path in videos for name, sampler in SAMPLINGS.items() for row in _measure(path, name, sampler, args)
+    ]
     columns = ["case", "method", "frames", "median_ms", "clips_per_s", "speedup_vs_full", "loader_clips_per_s"]
     report(f"video reading (DataLoader workers={args.workers})", rows, columns, environment("cpu"), args)
     return 0

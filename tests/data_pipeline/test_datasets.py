@@ -147,12 +147,14 @@ def test_on_error_raise_and_skip(shared, tmp_path):
     assert dataset.skipped == 0
 
 
-def test_skips_are_counted_across_workers(shared, tmp_path):
+@pytest.mark.parametrize("start", ["fork", pytest.param("spawn", marks=pytest.mark.slow)])
+def test_skips_are_counted_across_workers(shared, tmp_path, start):
     listing = broken_list(shared, tmp_path)
     cfg = video_cfg(shared, root=str(tmp_path), val_list=str(listing), on_error="skip")
     cfg["test_sampling"] = {"type": "tsn", "num_frames": 2}
     dataset = build_dataset(cfg, "val")
-    loader = DataLoader(torch.utils.data.Subset(dataset, [1, 2]), batch_size=1, num_workers=2)
+    subset = torch.utils.data.Subset(dataset, [1, 2])
+    loader = DataLoader(subset, batch_size=1, num_workers=2, multiprocessing_context=start)
     with warnings.catch_warnings():  # raised inside the worker processes, not here
         warnings.simplefilter("ignore", RuntimeWarning)
         batches = list(loader)

@@ -11,7 +11,6 @@ Unreadable files raise :class:`~videoshift.data.readers.VideoReadError` (``on_er
 
 from __future__ import annotations
 
-import multiprocessing
 import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -19,7 +18,7 @@ from typing import Any
 
 import numpy as np
 import torch
-from torch.utils.data import Dataset
+from torch.utils.data import Dataset, get_worker_info
 
 from videoshift.data.annotations import Sample, read_list
 from videoshift.data.label_maps import (
@@ -38,6 +37,7 @@ from videoshift.data.transforms import ClipTransform, TransformConfig
 SPLITS = ("train", "val", "test")
 ON_ERROR = ("raise", "skip")
 MAX_CONSECUTIVE_SKIPS = 50
+MAX_WORKER_SLOTS = 256
 NAMED_FLIP_PAIRS = {"sthv1": SSV1_FLIP_PAIRS, "sthv2": SSV2_FLIP_PAIRS, "synthetic": SYNTHETIC_FLIP_PAIRS}
 
 
@@ -85,17 +85,21 @@ class ListDataset(Dataset):
         self.samples, self.root, self.reader, self.sampler = list(samples), Path(root), reader, sampler
         self.transform, self.num_classes, self.multi_label = transform, num_classes, multi_label
         self.class_names, self.on_error, self.start_index = class_names, on_error, start_index
-        self._skipped = multiprocessing.get_context().Value("l", 0)
+        # one counter slot per process (main + DataLoader workers) in shared memory: no locks, any start method
+        self._skips = torch.zeros(1 + MAX_WORKER_SLOTS, dtype=torch.int64).share_memory_()
 
     @property
     def skipped(self) -> int:
         """Samples skipped so far because their file could not be read (all worker processes together)."""
-        return int(self._skipped.value)
+        return int(self._skips.sum())
 
     def reset_skipped(self) -> None:
         """Start counting skips afresh (e.g. at the start of an epoch)."""
-        with self._skipped.get_lock():
-            self._skipped.value = 0
+        self._skips.zero_()
+
+    def _count_skip(self) -> None:
+        worker = get_worker_info()
+        self._skips[0 if worker is None else 1 + worker.id % MAX_WORKER_SLOTS] += 1
 
     def __len__(self) -> int:
         return len(self.samples)
@@ -109,8 +113,7 @@ class ListDataset(Dataset):
             except VideoReadError as error:
                 if self.on_error == "raise":
                     raise
-                with self._skipped.get_lock():
-                    self._skipped.value += 1
+                self._count_skip()
                 warnings.warn(f"skipping unreadable sample {current}: {error}", RuntimeWarning, stacklevel=2)
                 current = int(torch.randint(len(self.samples), ()))
         raise VideoReadError(f"{MAX_CONSECUTIVE_SKIPS} unreadable samples in a row, last at index {current}")

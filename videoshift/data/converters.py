@@ -8,7 +8,8 @@ Layouts written:
 * SSv2: ``<id>.webm label`` from ``something-something-v2-labels.json`` (name → index) and the train/validation
   JSON lists (``id``, ``template``; the class is the template without brackets).
 * SSv1: ``<id> total_frames label`` (frame folders, counted under ``frames_root``) from the ``;``-separated CSVs
-  ``something-something-v1-labels.csv`` and ``-train.csv``/``-validation.csv`` (``id;class name``).
+  ``something-something-v1-labels.csv`` and ``-train.csv``/``-validation.csv`` (``id;class name``). SSv1 frames
+  are named ``00001.jpg``: use ``filename_tmpl: "{:05d}.jpg"`` with these lists.
 * Kinetics-400: ``<label_with_underscores>/<youtube_id>_<start:06d>_<end:06d>.mp4 label`` from the CSVs with
   columns ``label, youtube_id, time_start, time_end, split`` (classes sorted by name unless a label map is given).
 * Diving-48 V2: ``<vid_name>.mp4 label`` from ``Diving48_V2_{train,test}.json`` (``vid_name``, ``label``) and

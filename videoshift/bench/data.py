@@ -8,13 +8,14 @@ fresh per call):
 * ``sequential``: the same reader without seeking (decodes from the first frame, converts only wanted frames);
 * ``full``: the naive loader, every frame decoded and converted to RGB, then indexed.
 
-Single-process rows time one clip at a time (the same random clips for every method); ``loader`` rows run a
-``DataLoader`` with ``--workers`` processes.
+Single-process rows time one clip at a time, the methods taking turns on the same random clips (so that other
+load on the machine affects them alike); ``loader`` rows run a ``DataLoader`` with ``--workers`` processes.
 """
 
 from __future__ import annotations
 
 import argparse
+import statistics
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -23,7 +24,7 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset
 
-from videoshift.bench.common import add_output_arguments, environment, report, time_callable
+from videoshift.bench.common import add_output_arguments, environment, report
 from videoshift.data.readers import PyAVReader, count_frames
 from videoshift.data.samplers import DenseSampler, FrameSampler, TSNSampler
 
@@ -45,7 +46,10 @@ def read_full(path: str | Path, indices: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(frames[indices])
 
 
-def _readers() -> dict[str, Callable[[str | Path, np.ndarray], torch.Tensor]]:
+Reader = Callable[[str | Path, np.ndarray], torch.Tensor]
+
+
+def _readers() -> dict[str, Reader]:
     return {"seek": PyAVReader().read, "sequential": PyAVReader(seek=False).read, "full": read_full}
 
 
@@ -71,25 +75,34 @@ def _loader_clips_per_s(path: Path, sampler: FrameSampler, method: str, workers:
     return clips / (time.perf_counter() - start)
 
 
+def _interleaved_ms(readers: dict[str, Reader], path: Path, clips: list[np.ndarray]) -> dict[str, list[float]]:
+    """Wall times (ms) per reader of ``clips[1:]`` (``clips[0]`` warms up), the readers taking turns clip by clip
+    so that other load on the machine affects them alike."""
+    for read in readers.values():
+        read(path, clips[0])
+    times: dict[str, list[float]] = {name: [] for name in readers}
+    for clip in clips[1:]:
+        for name, read in readers.items():
+            start = time.perf_counter()
+            read(path, clip)
+            times[name].append((time.perf_counter() - start) * 1e3)
+    return times
+
+
 def _measure(path: Path, sampling: str, sampler: FrameSampler, args: argparse.Namespace) -> list[dict]:
-    """Rows of one video × sampling case, one per reading method."""
+    """Rows of one video × sampling case, one per reading method (all methods read the same random clips)."""
     total = count_frames(path)
+    rng = np.random.default_rng(0)
+    times = _interleaved_ms(_readers(), path, [sampler(total, rng=rng) for _ in range(args.repeats + 1)])
+    full = statistics.median(times["full"])
     rows = []
-    for method, read in _readers().items():
-        rng = np.random.default_rng(0)  # every method reads the same sequence of clips
-
-        def one_clip(read=read, rng=rng) -> torch.Tensor:
-            return read(path, sampler(total, rng=rng))
-
-        timing = time_callable(one_clip, warmup=1, repeats=args.repeats)
-        row = {"case": f"{path.name} {sampling}", "method": method, "frames": total, "median_ms": timing.median_ms}
-        row["clips_per_s"] = 1e3 / timing.median_ms
+    for method, samples in times.items():
+        median = statistics.median(samples)
+        row = {"case": f"{path.name} {sampling}", "method": method, "frames": total, "median_ms": median}
+        row |= {"min_ms": min(samples), "clips_per_s": 1e3 / median, "speedup_vs_full": full / median}
         if args.workers > 0 and method != "sequential":
             row["loader_clips_per_s"] = _loader_clips_per_s(path, sampler, method, args.workers, args.loader_clips)
         rows.append(row)
-    full = next(row["clips_per_s"] for row in rows if row["method"] == "full")
-    for row in rows:
-        row["speedup_vs_full"] = row["clips_per_s"] / full
     return rows
 
 
@@ -102,7 +115,8 @@ def run(args: argparse.Namespace) -> int:
     rows = [
         row for path in videos for name, sampler in SAMPLINGS.items() for row in _measure(path, name, sampler, args)
     ]
-    columns = ["case", "method", "frames", "median_ms", "clips_per_s", "speedup_vs_full", "loader_clips_per_s"]
+    columns = ["case", "method", "frames", "median_ms", "min_ms", "clips_per_s", "speedup_vs_full"]
+    columns += ["loader_clips_per_s"]
     report(f"video reading (DataLoader workers={args.workers})", rows, columns, environment("cpu"), args)
     return 0
 

@@ -99,3 +99,20 @@ def test_build_sampler_and_errors():
         TSNSampler(num_frames=0)
     with pytest.raises(ValueError, match=r"total_frames"):
         TSNSampler()(0)
+
+
+@pytest.mark.parametrize(
+    "sampler",
+    [
+        TSNSampler(num_frames=8, test_mode=True, twice_sample=True),
+        TSNSampler(num_frames=4, clip_len=2, frame_interval=3),
+        TSNSampler(num_frames=4, num_clips=3, test_mode=True),
+        UniformSampler(num_frames=16),
+        DenseSampler(clip_len=8, frame_interval=4, num_clips=5, test_mode=True),
+    ],
+)
+@pytest.mark.parametrize("total", [3, 40, 301])
+def test_output_layout_and_range(sampler, total):
+    out = sampler(total, start_index=1, rng=np.random.default_rng(0))
+    assert out.shape == (sampler.num_views * sampler.frames_per_view,) and out.dtype == np.int64
+    assert out.min() >= 1 and out.max() <= total

@@ -60,6 +60,11 @@ class FrameSampler:
         """Views (clips) one call returns."""
         return 1
 
+    @property
+    def frames_per_view(self) -> int:
+        """Frames in one view: the clip length T a model sees."""
+        raise NotImplementedError
+
     def views(self, total_frames: int, rng: np.random.Generator) -> np.ndarray:
         """``(num_views, frames_per_view)`` indices, possibly past the end (handled by ``out_of_bound``)."""
         raise NotImplementedError

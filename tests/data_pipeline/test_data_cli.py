@@ -16,10 +16,17 @@ def test_check_reports_broken_entries(shared, tmp_path, capsys):
     assert "list.txt:1" not in out and "list.txt:4" not in out and "2/4 entries readable, 2 broken" in out
 
 
-def test_check_clean_rawframe_list(shared, capsys):
+def test_check_rawframe_lists(shared, tmp_path, capsys):
     listing = shared / "annotations/rawframe_test_list.txt"
     assert main(["data", "check", str(listing), "--rawframes", "--root", str(shared / "rawframes")]) == 0
     assert "2/2 entries readable" in capsys.readouterr().out
+    # 10 frames on disk: a list claiming 11, or 0, is broken
+    (tmp_path / "list.txt").write_text("imgs 10 0\nimgs 11 0\nimgs 0 0\n")
+    assert main(["data", "check", str(tmp_path / "list.txt"), "--rawframes", "--root", str(shared / "rawframes")]) == 1
+    out = capsys.readouterr().out
+    assert (
+        "list.txt:2: imgs" in out and "img_00011.jpg" in out and "list.txt:3: imgs" in out and "list.txt:1" not in out
+    )
 
 
 def test_synth_writes_a_dataset(tmp_path, capsys):

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from videoshift.data.annotations import read_list
-from videoshift.data.readers import RawFrameReader, VideoReader, VideoReadError, get_reader
+from videoshift.data.readers import RawFrameReader, VideoReader, get_reader
 from videoshift.data.samplers import TSNSampler
 
 
@@ -54,5 +54,5 @@ def check_list(
                 indices = np.unique(np.concatenate([[0, total - 1], centres]))
             reader.read(path, indices + base + sample.offset)
             yield sample.line, None
-        except VideoReadError as error:
+        except ValueError as error:  # VideoReadError, or an entry that cannot be sampled (0 frames)
             yield sample.line, Problem(sample.line, sample.path, str(error))

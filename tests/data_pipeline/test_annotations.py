@@ -77,6 +77,12 @@ def test_flip_pairs_from_names_match_mmaction2(shared):
     )
     assert {v1.index(v2[i]) for pair in SSV2_FLIP_PAIRS for i in pair} == {i for p in SSV1_FLIP_PAIRS for i in p}
     assert flip_pairs_from_names(read_label_map(shared / "label_maps/kinetics400_label_map.txt")) == ()
+    # Jester: "Swiping Left"/"Swiping Right", "... Fingers Left/Right", "Turning Hand Clockwise/Counterclockwise"
+    assert flip_pairs_from_names(read_label_map(shared / "label_maps/jester_label_map.txt")) == (
+        (0, 1),
+        (6, 7),
+        (14, 15),
+    )
 
 
 def test_flip_label_map():

@@ -4,9 +4,12 @@ import numpy as np
 import pytest
 import torch
 
+from videoshift.data.datasets import build_dataset
+from videoshift.data.label_maps import flip_pairs_from_names
 from videoshift.data.readers import read_frames
 from videoshift.data.synthetic import (
     CLASS_NAMES,
+    FLIP_PAIRS,
     NUM_CLASSES,
     SyntheticMotionDataset,
     render_clip,
@@ -80,6 +83,10 @@ def test_written_dataset_round_trip(tmp_path):
         decoded = read_frames(tmp_path / f"videos/val/{i:06d}.mp4", np.arange(8)).numpy()
         assert np.array_equal(decoded, memory.frames(i))  # lossless files hold exactly the in-memory clips
     assert paths["num_classes"] == 12 and paths["dataset"] == "video"
+    # the returned section is a working data config; the label map's names give the synthetic flip pairs
+    dataset = build_dataset({**paths, "transform": {"input_size": 32, "short_side": 32}}, "val")
+    assert dataset[1]["clip"].shape == (1, 3, 8, 32, 32) and dataset.class_names == list(CLASS_NAMES)
+    assert flip_pairs_from_names(CLASS_NAMES) == FLIP_PAIRS
     lossy = write_synthetic_dataset(tmp_path / "h264", num_train=1, num_val=1, size=32, seed=1)
     decoded = read_frames(tmp_path / "h264/videos/train/000000.mp4", np.arange(8)).float()
     reference = torch.from_numpy(SyntheticMotionDataset(1, "train", 8, 32, seed=1).frames(0)).float()

@@ -3,7 +3,8 @@
 Something-Something has classes whose meaning mirrors under a left-right flip ("Pushing something from left to
 right" becomes "... right to left"); a flip augmentation has to swap their labels. MMAction2 hard-codes these
 pairs (SSv2 86↔87, 93↔94, 166↔167; SSv1 2↔4, 30↔41, 52↔66); :func:`flip_pairs_from_names` derives them from
-the class names, which also covers other label maps.
+the class names (left ↔ right, clockwise ↔ anticlockwise / counterclockwise), which also covers other label maps
+such as Jester's and the synthetic data's.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from pathlib import Path
 SSV2_FLIP_PAIRS: tuple[tuple[int, int], ...] = ((86, 87), (93, 94), (166, 167))
 SSV1_FLIP_PAIRS: tuple[tuple[int, int], ...] = ((2, 4), (30, 41), (52, 66))
 
-_LEFT_RIGHT = re.compile(r"\b(left|right)\b", re.IGNORECASE)
+_MIRROR_WORDS = {"left": "right", "right": "left", "clockwise": "anticlockwise", "anticlockwise": "clockwise"}
+_MIRROR_PATTERN = re.compile(r"\b(" + "|".join(_MIRROR_WORDS) + r")\b")
 
 
 def read_label_map(path: str | Path) -> list[str]:
@@ -41,13 +43,18 @@ def write_label_map(path: str | Path, names: Sequence[str]) -> Path:
     return path
 
 
+def _canonical(name: str) -> str:
+    return re.sub(r"\bcounterclockwise\b", "anticlockwise", name.lower())
+
+
 def _mirror(name: str) -> str:
-    return _LEFT_RIGHT.sub(lambda m: {"left": "right", "right": "left"}[m.group(1).lower()], name)
+    return _MIRROR_PATTERN.sub(lambda m: _MIRROR_WORDS[m.group(1)], _canonical(name))
 
 
 def flip_pairs_from_names(names: Sequence[str]) -> tuple[tuple[int, int], ...]:
-    """Pairs ``(i, j)``, ``i < j``, whose names differ only by swapping the words "left" and "right"."""
-    index = {name: i for i, name in enumerate(names)}
+    """Pairs ``(i, j)``, ``i < j``, whose names differ only by mirrored direction words (case-insensitive):
+    "left" ↔ "right", "clockwise" ↔ "anticlockwise" (or "counterclockwise")."""
+    index = {_canonical(name): i for i, name in enumerate(names)}
     pairs = {tuple(sorted((i, index[_mirror(name)]))) for i, name in enumerate(names) if _mirror(name) in index}
     return tuple(sorted(p for p in pairs if p[0] != p[1]))
 

@@ -5,9 +5,10 @@ import pytest
 import torch
 from torch.utils.data import DataLoader
 
-from tests.data_pipeline.conftest import moving_frames, write_video
 from videoshift.data.datasets import build_dataset
 from videoshift.data.readers import VideoReadError
+
+from .media import moving_frames, write_video
 
 SMALL = {"input_size": 32, "short_side": 36}
 

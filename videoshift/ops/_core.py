@@ -62,6 +62,12 @@ class ShiftPlan:
         if self.boundary == "edge" and any(len(move.offsets) > 1 for move in self.moves):
             raise ValueError("boundary='edge' supports one shifted dimension per move")
 
+    @property
+    def key(self) -> tuple:
+        """A hashable description of the plan (slices are not hashable before Python 3.12)."""
+        moves = tuple((tuple((p.start, p.stop, p.step) for p in m.region), m.offsets) for m in self.moves)
+        return moves, self.boundary
+
     def transposed(self) -> ShiftPlan:
         """The adjoint's shift part: every offset negated, "edge" read as "zeros".
 
@@ -150,6 +156,26 @@ def _gather(x: Tensor, plan: ShiftPlan) -> Tensor:
     return padded.index_select(1, index).reshape(-1, *x.shape[1:])
 
 
+_ROW_INDEX_CACHE: dict[tuple, Tensor] = {}
+
+
+def _permute_rows(x: Tensor, plan: ShiftPlan) -> Tensor:
+    """A cyclic plan (a permutation) as one ``index_select`` of whole rows, output written in order.
+
+    Patch shifts move tokens of C channels between frames; one copy per pattern cell visits memory
+    in strides of C, while a row gather writes the output sequentially, about twice as fast on CPU.
+    The index is built once per plan and shape by rendering the plan on row numbers.
+    """
+    touched = _touched_dims(plan)
+    key = (plan.key, tuple(x.shape[1:touched]), x.device)
+    index = _ROW_INDEX_CACHE.get(key)
+    if index is None:
+        index = torch.from_numpy(_source_rows(plan, key[1]) - 1).to(x.device)
+        _ROW_INDEX_CACHE[key] = index
+    rows = x.reshape(-1, index.numel(), math.prod(x.shape[touched:]))  # (batch, rows, row length)
+    return rows.index_select(1, index).view(x.shape)
+
+
 def _add_kept_edges(grad_x: Tensor, grad: Tensor, plan: ShiftPlan) -> Tensor:
     """Add the gradient of the positions that an "edge" plan left in place (in place on ``grad_x``)."""
     for move in plan.moves:
@@ -165,6 +191,8 @@ class _Shift(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x: Tensor, plan: ShiftPlan) -> Tensor:  # type: ignore[override]
         ctx.plan = plan
+        if plan.boundary == "cyclic" and not torch.compiler.is_compiling():
+            return _permute_rows(x, plan)
         return _render(x, plan)
 
     @staticmethod

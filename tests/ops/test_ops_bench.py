@@ -11,12 +11,8 @@ from videoshift.ops import patch_shift, pst_channel_shift
 
 def test_bench_ops_small(tmp_path, capsys):
     out = tmp_path / "ops.json"
-    assert (
-        main(
-            ["bench", "ops", "--size", "small", "--repeats", "2", "--warmup", "1", "--threads", "1", "--json", str(out)]
-        )
-        == 0
-    )
+    argv = ["bench", "ops", "--size", "small", "--repeats", "2", "--warmup", "1", "--threads", "1"]
+    assert main([*argv, "--json", str(out)]) == 0
     result = json.loads(out.read_text())
     rows = result["rows"]
     assert [(row["op"], row["pass"]) for row in rows] == [

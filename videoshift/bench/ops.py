@@ -143,8 +143,10 @@ def _forward_backward(op: Op, x: Tensor, grad: Tensor) -> Callable[[], None]:
 def _interleaved(fns: dict[str, Callable[[], object]], *, warmup: int, repeats: int, device: torch.device) -> dict:
     """Per candidate, the timings of ``repeats`` calls made in turn with the others.
 
-    Taking turns exposes every candidate to the same machine state (allocator, caches, other
-    processes), which matters on a shared CPU where one candidate timed alone can be 50× off.
+    Taking turns exposes every candidate to the same machine load, which on a shared CPU drifts
+    by whole factors within seconds. Each timed call directly follows an untimed call of the same
+    candidate, so it finds the allocator as it leaves it itself (a 25 MB output otherwise comes
+    back page-faulted after a candidate that fragments memory, ~10 ms here, whoever is timed).
     """
     for _ in range(warmup):
         for fn in fns.values():
@@ -152,7 +154,7 @@ def _interleaved(fns: dict[str, Callable[[], object]], *, warmup: int, repeats: 
     samples: dict[str, list[float]] = {label: [] for label in fns}
     for _ in range(repeats):
         for label, fn in fns.items():
-            samples[label].append(time_callable(fn, warmup=0, repeats=1, device=device).median_ms)
+            samples[label].append(time_callable(fn, warmup=1, repeats=1, device=device).median_ms)
     return samples
 
 

@@ -2,6 +2,8 @@
 
 import pytest
 import torch
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 from ops_reference import backward, forward, tcs_rule, tsm_rule
 
 from videoshift.ops import PSTChannelShift, TemporalShift, pst_channel_shift, temporal_shift
@@ -107,3 +109,36 @@ def test_unaligned_storage_offset_falls_back():
     base = torch.randn(1, 3, 2, 2, 33)
     x = base[..., 1:]  # storage offset 1: no wider element view exists
     torch.testing.assert_close(pst_channel_shift(x, 2), pst_channel_shift(x.contiguous(), 2), rtol=0, atol=0)
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    clips=st.integers(1, 2),
+    num_frames=st.integers(1, 4),
+    channels=st.integers(2, 12),
+    shift_div=st.integers(2, 6),
+    size=st.tuples(st.integers(1, 3), st.integers(1, 4)),
+    convention=st.sampled_from(["tsm", "causal"]),
+)
+def test_temporal_shift_property(clips, num_frames, channels, shift_div, size, convention):
+    assume(channels >= shift_div)
+    x = torch.randn(clips * num_frames, channels, *size)
+    rule = tsm_rule(num_frames, shift_div, channels, convention)
+    out = temporal_shift(x, num_frames, shift_div, convention=convention)
+    torch.testing.assert_close(out, forward(x, rule), rtol=0, atol=0)
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    num_frames=st.integers(1, 4),
+    num_heads=st.integers(1, 3),
+    head_dim=st.integers(2, 10),
+    shift_div=st.integers(2, 5),
+    spatial=st.lists(st.integers(1, 3), max_size=2),
+)
+def test_pst_channel_shift_property(num_frames, num_heads, head_dim, shift_div, spatial):
+    assume(head_dim >= shift_div)
+    channels = num_heads * head_dim
+    x = torch.randn(1, num_frames, *spatial, channels)
+    rule = tcs_rule(num_frames, num_heads, shift_div, channels)
+    torch.testing.assert_close(pst_channel_shift(x, num_heads, shift_div), forward(x, rule), rtol=0, atol=0)

@@ -9,10 +9,21 @@ the axis, a :class:`ShiftPlan`'s boundary rule decides:
 - ``"edge"``: the output keeps the input's own value there (the TCS of the released PST code);
 - ``"cyclic"``: the index wraps around, ``x[(i + o) mod n]`` (TPS patch shift).
 
-:func:`apply_shift` renders a plan with one output allocation and a few slice copies per box —
-no loop over frames, no intermediate tensors — so its memory traffic equals one ``x.clone()``.
-Its gradient is the same core run with the transposed plan (one more pass over the gradient);
-that gradient is itself differentiable, so double backward works too.
+:func:`apply_shift` renders a plan into one new tensor without loops over frames, choosing how
+to move the bytes from the plan's shape (measured with ``videoshift bench ops``):
+
+- slice copies into one ``empty_like`` output, one or two per move and axis (TSM, STSM);
+- the same after one whole-tensor copy when the unmoved channels are interleaved with moved ones
+  in every row (TCS), so only the moved parts are written twice;
+- copies on a wider element view of the channel axis where the plan's cuts allow (4 float32
+  channels as one complex128), since copy kernels step one element at a time;
+- one ``index_select`` of whole rows for cyclic plans, which are permutations (TPS), so the
+  output is written in order instead of in strides of C.
+
+The gradient is the same core run with the transposed plan (one more pass over the gradient);
+it is itself differentiable, so double backward works too. Under ONNX export or TorchScript
+tracing the plan is emitted as one gather with a constant index, which exporters translate
+exactly; under ``torch.compile`` only plain slice copies are traced.
 """
 
 from __future__ import annotations

@@ -41,8 +41,9 @@ def test_synthetic_dataset_contract():
     assert batch["clip"].shape == (4, 3, 8, 32, 32) and batch["label"].shape == (4,)
 
 
-def test_synthetic_flip_swaps_left_right_labels():
-    cfg = {"dataset": "synthetic", "synthetic": {"num_train": 12, "size": 32}}
+@pytest.mark.parametrize("flip_pairs", [{}, {"flip_pairs": None}, {"flip_pairs": "synthetic"}])
+def test_synthetic_flip_swaps_left_right_labels(flip_pairs):
+    cfg = {"dataset": "synthetic", "synthetic": {"num_train": 12, "size": 32}, "transform": flip_pairs}
     train = build_dataset(cfg, "train")
     labels = set()
     for seed in range(12):

@@ -30,8 +30,8 @@ from videoshift.data.label_maps import (
 )
 from videoshift.data.readers import RawFrameReader, VideoReader, VideoReadError, get_reader
 from videoshift.data.samplers import FrameSampler, build_sampler
+from videoshift.data.synthetic import CLASS_NAMES, SyntheticMotionDataset
 from videoshift.data.synthetic import FLIP_PAIRS as SYNTHETIC_FLIP_PAIRS
-from videoshift.data.synthetic import SyntheticMotionDataset
 from videoshift.data.transforms import ClipTransform, TransformConfig
 
 SPLITS = ("train", "val", "test")
@@ -154,6 +154,20 @@ def _flip_map(transform: TransformConfig, class_names: list[str] | None) -> dict
     return flip_label_map(pairs)
 
 
+def _classes(cfg: Mapping[str, Any]) -> tuple[int, list[str] | None]:
+    """``num_classes`` and class names from ``num_classes`` and/or ``label_map`` (which must agree)."""
+    class_names = read_label_map(cfg["label_map"]) if cfg.get("label_map") else None
+    num_classes = cfg.get("num_classes")
+    if num_classes is None and class_names is None:
+        raise ValueError("data.num_classes is required when no label_map is given")
+    num_classes = len(class_names) if num_classes is None else int(num_classes)
+    if num_classes < 1:
+        raise ValueError(f"data.num_classes must be >= 1, got {num_classes}")
+    if class_names is not None and len(class_names) != num_classes:
+        raise ValueError(f"data.num_classes={num_classes} but {cfg['label_map']} has {len(class_names)} classes")
+    return num_classes, class_names
+
+
 def _test_sampling(cfg: Mapping[str, Any]) -> Mapping[str, Any]:
     if "test_sampling" in cfg:
         return cfg["test_sampling"]
@@ -180,15 +194,7 @@ def build_dataset(cfg: Mapping[str, Any], split: str) -> Dataset:
     list_path = cfg.get(list_key) or (cfg.get("val_list") if split == "test" else None)
     if not list_path:
         raise ValueError(f"data.{list_key} is required for split {split!r}")
-    class_names = read_label_map(cfg["label_map"]) if cfg.get("label_map") else None
-    num_classes = cfg.get("num_classes")
-    if num_classes is None and class_names is None:
-        raise ValueError("data.num_classes is required when no label_map is given")
-    num_classes = len(class_names) if num_classes is None else int(num_classes)
-    if num_classes < 1:
-        raise ValueError(f"data.num_classes must be >= 1, got {num_classes}")
-    if class_names is not None and len(class_names) != num_classes:
-        raise ValueError(f"data.num_classes={num_classes} but {cfg['label_map']} has {len(class_names)} classes")
+    num_classes, class_names = _classes(cfg)
     rawframes = kind == "rawframes"
     with_offset = bool(cfg.get("with_offset", False))
     samples = read_list(list_path, rawframes=rawframes, with_offset=with_offset, num_classes=num_classes)
@@ -216,15 +222,13 @@ def build_dataset(cfg: Mapping[str, Any], split: str) -> Dataset:
 
 
 def _build_synthetic(cfg: Mapping[str, Any], split: str) -> SyntheticMotionDataset:
-    """In-memory synthetic motion data; the transform defaults to the clip size with a centre crop."""
+    """In-memory synthetic motion data; the transform defaults to the clip size with a centre crop, and flips swap
+    the mirrored classes (right/left, clockwise/anticlockwise) unless ``flip_pairs`` says otherwise."""
     synthetic = {"num_train": 600, "num_val": 200, "num_frames": 8, "size": 64, "seed": 0, **cfg.get("synthetic", {})}
     size = int(synthetic["size"])
-    defaults = {"input_size": size, "short_side": size, "train_crop": "center", "flip_pairs": "synthetic"}
+    defaults = {"input_size": size, "short_side": size, "train_crop": "center"}
     transform_cfg = TransformConfig.from_mapping(cfg.get("transform"), **defaults)
     train = split == "train"
-    transform = ClipTransform(transform_cfg, train=train, flip_map=_flip_map(transform_cfg, None))
+    transform = ClipTransform(transform_cfg, train=train, flip_map=_flip_map(transform_cfg, list(CLASS_NAMES)))
     count = int(synthetic["num_train"] if train else synthetic["num_val"])
-    dataset = SyntheticMotionDataset(
-        count, split, int(synthetic["num_frames"]), size, int(synthetic["seed"]), transform=transform
-    )
-    return dataset
+    return SyntheticMotionDataset(count, split, int(synthetic["num_frames"]), size, int(synthetic["seed"]), transform)

@@ -2,6 +2,8 @@
 
 import pytest
 import torch
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 from ops_reference import backward, forward, stsm_rule
 
 from videoshift.ops import STSM_VARIANTS, SpatioTemporalShift, spatiotemporal_shift, temporal_shift
@@ -89,3 +91,22 @@ def test_module_holds_settings_only():
     assert "num_frames=8, alpha=0.375, dims='T+HW'" in repr(module)
     with pytest.raises(ValueError, match="dims"):
         SpatioTemporalShift(8, dims="Q")
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    dims=st.sampled_from(STSM_VARIANTS),
+    num_frames=st.integers(1, 3),
+    channels=st.integers(8, 40),
+    alpha=st.sampled_from([1 / 4, 3 / 8, 1 / 2, 1.0]),
+    size=st.tuples(st.integers(1, 3), st.integers(1, 3)),
+)
+def test_stsm_property(dims, num_frames, channels, alpha, size):
+    groups = dims.split("+")
+    share = int(alpha * channels) // len(groups)  # exact for these alphas and integer channels
+    sizes = [share - share % (2 * len(group)) for group in groups]
+    assume(min(sizes) > 0)
+    x = torch.randn(num_frames, channels, *size)
+    rule = stsm_rule(num_frames, list(zip(groups, sizes, strict=True)), *size)
+    out = spatiotemporal_shift(x, num_frames, alpha, dims)
+    torch.testing.assert_close(out, forward(x, rule), rtol=0, atol=0)

@@ -2,6 +2,8 @@
 
 import pytest
 import torch
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 from ops_reference import backward, forward, tcs_rule, tsm_rule
 
 from videoshift.ops import PSTChannelShift, TemporalShift, pst_channel_shift, temporal_shift
@@ -19,7 +21,7 @@ def _check(op, x, rule):
 @pytest.mark.parametrize("convention", ["tsm", "causal"])
 @pytest.mark.parametrize(("num_frames", "channels", "shift_div"), [(4, 16, 8), (3, 12, 4), (1, 8, 8), (5, 10, 3)])
 def test_temporal_shift_matches_reference(convention, num_frames, channels, shift_div):
-    x = torch.randn(2 * num_frames, channels, 2, 3)
+    x = torch.randn(2 * num_frames, channels, 3, 4)  # W=4: copies run on complex128 views
     rule = tsm_rule(num_frames, shift_div, channels, convention)
     _check(lambda t: temporal_shift(t, num_frames, shift_div, convention=convention), x, rule)
 
@@ -85,3 +87,58 @@ def test_modules_hold_settings_only():
     assert "num_heads=3, shift_div=8" in repr(tcs)
     x = torch.randn(8, 16, 2, 2)
     torch.testing.assert_close(tsm(x), temporal_shift(x, 4, convention="causal"))
+
+
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16, torch.float64])
+def test_other_dtypes_match_float32(dtype):
+    # Copies may run on wider element views (e.g. 4 float32 as one complex128): exact for every dtype.
+    x = torch.randn(2, 4, 3, 3, 32)
+    for op in (lambda t: pst_channel_shift(t, 2), lambda t: temporal_shift(t.flatten(0, 1).movedim(-1, 1), 4)):
+        torch.testing.assert_close(op(x.to(dtype)), op(x).to(dtype), rtol=0, atol=0)
+
+
+def test_bits_are_copied_not_computed():
+    x = torch.randn(1, 3, 2, 16)
+    x[0, 0, 0, 0], x[0, 1, 1, 5], x[0, 2, 0, 1] = float("nan"), float("inf"), -0.0
+    rule = tcs_rule(3, 2, 8, 16)
+    out = pst_channel_shift(x, 2, 8)
+    assert torch.equal(out.view(torch.int32), forward(x, rule).view(torch.int32))
+
+
+def test_unaligned_storage_offset_falls_back():
+    base = torch.randn(1, 3, 2, 2, 33)
+    x = base[..., 1:]  # storage offset 1: no wider element view exists
+    torch.testing.assert_close(pst_channel_shift(x, 2), pst_channel_shift(x.contiguous(), 2), rtol=0, atol=0)
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    clips=st.integers(1, 2),
+    num_frames=st.integers(1, 4),
+    channels=st.integers(2, 12),
+    shift_div=st.integers(2, 6),
+    size=st.tuples(st.integers(1, 3), st.integers(1, 4)),
+    convention=st.sampled_from(["tsm", "causal"]),
+)
+def test_temporal_shift_property(clips, num_frames, channels, shift_div, size, convention):
+    assume(channels >= shift_div)
+    x = torch.randn(clips * num_frames, channels, *size)
+    rule = tsm_rule(num_frames, shift_div, channels, convention)
+    out = temporal_shift(x, num_frames, shift_div, convention=convention)
+    torch.testing.assert_close(out, forward(x, rule), rtol=0, atol=0)
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    num_frames=st.integers(1, 4),
+    num_heads=st.integers(1, 3),
+    head_dim=st.integers(2, 10),
+    shift_div=st.integers(2, 5),
+    spatial=st.lists(st.integers(1, 3), max_size=2),
+)
+def test_pst_channel_shift_property(num_frames, num_heads, head_dim, shift_div, spatial):
+    assume(head_dim >= shift_div)
+    channels = num_heads * head_dim
+    x = torch.randn(1, num_frames, *spatial, channels)
+    rule = tcs_rule(num_frames, num_heads, shift_div, channels)
+    torch.testing.assert_close(pst_channel_shift(x, num_heads, shift_div), forward(x, rule), rtol=0, atol=0)

@@ -9,10 +9,21 @@ the axis, a :class:`ShiftPlan`'s boundary rule decides:
 - ``"edge"``: the output keeps the input's own value there (the TCS of the released PST code);
 - ``"cyclic"``: the index wraps around, ``x[(i + o) mod n]`` (TPS patch shift).
 
-:func:`apply_shift` renders a plan with one output allocation and a few slice copies per box —
-no loop over frames, no intermediate tensors — so its memory traffic equals one ``x.clone()``.
-Its gradient is the same core run with the transposed plan (one more pass over the gradient);
-that gradient is itself differentiable, so double backward works too.
+:func:`apply_shift` renders a plan into one new tensor without loops over frames, choosing how
+to move the bytes from the plan's shape (measured with ``videoshift bench ops``):
+
+- slice copies into one ``empty_like`` output, one or two per move and axis (TSM, STSM);
+- the same after one whole-tensor copy when the unmoved channels are interleaved with moved ones
+  in every row (TCS), so only the moved parts are written twice;
+- copies on a wider element view of the channel axis where the plan's cuts allow (4 float32
+  channels as one complex128), since copy kernels step one element at a time;
+- one ``index_select`` of whole rows for cyclic plans, which are permutations (TPS), so the
+  output is written in order instead of in strides of C.
+
+The gradient is the same core run with the transposed plan (one more pass over the gradient);
+it is itself differentiable, so double backward works too. Under ONNX export or TorchScript
+tracing the plan is emitted as one gather with a constant index, which exporters translate
+exactly; under ``torch.compile`` only plain slice copies are traced.
 """
 
 from __future__ import annotations
@@ -62,6 +73,12 @@ class ShiftPlan:
         if self.boundary == "edge" and any(len(move.offsets) > 1 for move in self.moves):
             raise ValueError("boundary='edge' supports one shifted dimension per move")
 
+    @property
+    def key(self) -> tuple:
+        """A hashable description of the plan (slices are not hashable before Python 3.12)."""
+        moves = tuple((tuple((p.start, p.stop, p.step) for p in m.region), m.offsets) for m in self.moves)
+        return moves, self.boundary
+
     def transposed(self) -> ShiftPlan:
         """The adjoint's shift part: every offset negated, "edge" read as "zeros".
 
@@ -92,10 +109,12 @@ def _axis_index(dim: int, piece: slice) -> tuple[slice, ...]:
     return (slice(None),) * dim + (piece,)
 
 
-def _render_move(out: Array, x: Array, move: Move, boundary: str) -> None:
+def _render_move(out: Array, x: Array, move: Move, boundary: str, *, over_copy: bool = False) -> None:
+    """Write one move into ``out``; with ``over_copy``, ``out`` already holds a copy of ``x``."""
     dst, src = out[move.region], x[move.region]
     if not move.offsets:
-        dst[...] = src
+        if not over_copy:
+            dst[...] = src
         return
     dims = [dim for dim, _ in move.offsets]
     pieces = [_axis_pieces(src.shape[dim], offset, boundary) for dim, offset in move.offsets]
@@ -106,16 +125,77 @@ def _render_move(out: Array, x: Array, move: Move, boundary: str) -> None:
             dst_index[dim], src_index[dim] = dst_piece, src_piece
         dst[tuple(dst_index)] = src[tuple(src_index)]
     for dim, (_, fill) in zip(dims, pieces, strict=True):
-        if fill is not None:
-            index = _axis_index(dim, fill)
-            dst[index] = 0 if boundary == "zeros" else src[index]  # "edge" keeps the input's own value
+        if fill is None or (over_copy and boundary == "edge"):
+            continue
+        index = _axis_index(dim, fill)
+        dst[index] = 0 if boundary == "zeros" else src[index]  # "edge" keeps the input's own value
+
+
+def _splits_last_dim(move: Move, ndim: int) -> bool:
+    return len(move.region) == ndim and move.region[-1] != slice(None)
+
+
+def _widened(x: Tensor, plan: ShiftPlan) -> tuple[Tensor, ShiftPlan]:
+    """``x`` viewed with up to 16-byte elements along its last dimension, and the plan rescaled to them.
+
+    A plan that cuts the channel axis into folds of a few channels (TCS: 4 of every 32) copies
+    16-byte pieces; the copy kernels move one element per step, so viewing 4 float32 as one
+    complex128 makes those copies several times cheaper. Bits are copied, never computed on.
+    """
+    cuts = {x.shape[-1]}
+    for move in plan.moves:
+        if len(move.region) == x.dim():
+            part = move.region[-1]
+            if part.step not in (None, 1) or (part.start or 0) < 0 or (part.stop or 0) < 0:
+                return x, plan
+            cuts |= {part.start or 0, x.shape[-1] if part.stop is None else part.stop}
+        if any(dim == x.dim() - 1 for dim, _ in move.offsets):
+            return x, plan
+    unit = math.gcd(*cuts)
+    for dtype in (torch.complex128, torch.float64, torch.float32, torch.int16):
+        ratio = dtype.itemsize // x.element_size()
+        if ratio > 1 and unit % ratio == 0:
+            try:
+                wide = x.view(dtype)
+            except RuntimeError:  # strides or offset not divisible: try a narrower element
+                continue
+            return wide, _rescale_last_dim(plan, x.dim(), ratio)
+    return x, plan
+
+
+def _rescale_last_dim(plan: ShiftPlan, ndim: int, ratio: int) -> ShiftPlan:
+    def scale(part: slice) -> slice:
+        return slice(
+            None if part.start is None else part.start // ratio, None if part.stop is None else part.stop // ratio
+        )
+
+    moves = tuple(
+        Move((*m.region[:-1], scale(m.region[-1])) if len(m.region) == ndim else m.region, m.offsets)
+        for m in plan.moves
+    )
+    return ShiftPlan(moves, plan.boundary)
 
 
 def _render(x: Array, plan: ShiftPlan) -> Array:
-    """Render ``plan`` on a tensor or a NumPy array (the same slicing serves both)."""
-    out = np.empty_like(x) if isinstance(x, np.ndarray) else torch.empty_like(x)
+    """Render ``plan`` on a tensor or a NumPy array (the same slicing serves both).
+
+    When the unmoved part of the plan is interleaved with moved channels in every row (regions
+    that split the last dimension), the tensor is first copied whole, which is contiguous and
+    fast, and only the moved parts are written over it.
+    """
+    if isinstance(x, np.ndarray):
+        out = np.empty_like(x)
+        for move in plan.moves:
+            _render_move(out, x, move, plan.boundary)
+        return out
+    if not torch.compiler.is_compiling():
+        wide, wide_plan = _widened(x, plan)
+        if wide is not x:
+            return _render(wide, wide_plan).view(x.dtype)
+    over_copy = any(not m.offsets and _splits_last_dim(m, x.dim()) for m in plan.moves)
+    out = x.clone() if over_copy else torch.empty_like(x)
     for move in plan.moves:
-        _render_move(out, x, move, plan.boundary)
+        _render_move(out, x, move, plan.boundary, over_copy=over_copy)
     return out
 
 
@@ -150,6 +230,26 @@ def _gather(x: Tensor, plan: ShiftPlan) -> Tensor:
     return padded.index_select(1, index).reshape(-1, *x.shape[1:])
 
 
+_ROW_INDEX_CACHE: dict[tuple, Tensor] = {}
+
+
+def _permute_rows(x: Tensor, plan: ShiftPlan) -> Tensor:
+    """A cyclic plan (a permutation) as one ``index_select`` of whole rows, output written in order.
+
+    Patch shifts move tokens of C channels between frames; one copy per pattern cell visits memory
+    in strides of C, while a row gather writes the output sequentially, about twice as fast on CPU.
+    The index is built once per plan and shape by rendering the plan on row numbers.
+    """
+    touched = _touched_dims(plan)
+    key = (plan.key, tuple(x.shape[1:touched]), x.device)
+    index = _ROW_INDEX_CACHE.get(key)
+    if index is None:
+        index = torch.from_numpy(_source_rows(plan, key[1]) - 1).to(x.device)
+        _ROW_INDEX_CACHE[key] = index
+    rows = x.reshape(-1, index.numel(), math.prod(x.shape[touched:]))  # (batch, rows, row length)
+    return rows.index_select(1, index).view(x.shape)
+
+
 def _add_kept_edges(grad_x: Tensor, grad: Tensor, plan: ShiftPlan) -> Tensor:
     """Add the gradient of the positions that an "edge" plan left in place (in place on ``grad_x``)."""
     for move in plan.moves:
@@ -165,6 +265,8 @@ class _Shift(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x: Tensor, plan: ShiftPlan) -> Tensor:  # type: ignore[override]
         ctx.plan = plan
+        if plan.boundary == "cyclic" and not torch.compiler.is_compiling():
+            return _permute_rows(x, plan)
         return _render(x, plan)
 
     @staticmethod

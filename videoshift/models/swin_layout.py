@@ -203,8 +203,9 @@ def _general_rpe_index_cpu(frames: int, window: Size3, offsets: OffsetGrid | Non
         return _table_row(dd, dh, dw, extent)
 
 
+@functools.lru_cache(maxsize=256)
 def general_rpe_index(
-    frames: int, window: Size3, offsets: OffsetGrid | None, extent: Size3, device: torch.device
+    frames: int, window: Size3, offsets: OffsetGrid | None, extent: Size3, device: torch.device | str
 ) -> torch.Tensor:
     """True 3D relative positions of (patch-shifted) window tokens as bias-table rows.
 
@@ -220,7 +221,8 @@ def general_rpe_index(
         device: where the index lives.
 
     Returns:
-        ``(nWt, N, N)`` int64 rows, or ``(1, N, N)`` when all temporal windows share them.
+        ``(nWt, N, N)`` int64 rows, or ``(1, N, N)`` when all temporal windows share them (cached per
+        device; do not modify).
     """
     return _general_rpe_index_cpu(frames, window, offsets, extent).to(device)
 

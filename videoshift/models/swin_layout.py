@@ -233,7 +233,14 @@ def official_rpe_indices(offsets: OffsetGrid) -> tuple[torch.Tensor, torch.Tenso
     The release sizes its table for a ``(16, 7, 7)`` window and pairs every query frame ``t`` with
     key frame 0: patch-shift blocks use ``dd = ((t + o(q)) mod 16) - (o(k) mod 16)``, the other blocks
     ``dd = t``. This is not a symmetric relative position, but released weights were trained with it.
+    Returns new tensors (they become module buffers).
     """
+    index, index_old = _official_rpe_indices(offsets)
+    return index.clone(), index_old.clone()
+
+
+@functools.lru_cache(maxsize=16)
+def _official_rpe_indices(offsets: OffsetGrid) -> tuple[torch.Tensor, torch.Tensor]:
     size = OFFICIAL_WINDOW
     extent = (OFFICIAL_FRAMES, size, size)
     with torch.device("cpu"):

@@ -1,4 +1,4 @@
-"""``pst_t`` with ``rpe="official"`` is numerically the released TPS model (MartinXM/TPS).
+"""``pst_t`` (``rpe="official"``) and ``video_swin_t`` are numerically the released implementations.
 
 How the golden files in ``tests/data`` were produced (the release code is not part of this
 repository): the release's ``mmaction/models/backbones/swin_transformer2d_tps.py`` was made importable
@@ -15,6 +15,10 @@ eval mode on CPU in float32.
   (float16), the output tokens, pooled features and logits.
 - ``pst_release_full_logits.pt``: the full PST-T (96, (2, 2, 6, 2), (3, 6, 12, 24), 400 classes),
   weight seed 3, clip seed 4. Holds the key list and the pooled features and logits.
+- ``video_swin_release_reduced.pt``: Video Swin's ``SwinTransformer3D`` as vendored in the same
+  repository (``mmaction/models/backbones/swin_transformer.py``), window (8, 7, 7), embed_dim 8, depths
+  (2, 2, 2, 2), heads (1, 1, 2, 2), 5 classes, weight seed 5, clip seed 6 (32 frames at 224²: two
+  temporal windows, 3D shifted windows). Holds the key list, weights (float16), tokens and logits.
 """
 
 import math
@@ -127,3 +131,18 @@ def test_official_rpe_refuses_what_the_release_cannot_run():
     model = create_model("pst_t", **REDUCED)
     with pytest.raises(ValueError, match="7x7 windows"):
         model(torch.zeros(1, 3, 32, 64, 64))
+
+
+def test_video_swin_equals_the_released_video_swin():
+    golden = torch.load(DATA / "video_swin_release_reduced.pt", weights_only=True)
+    arch = {"embed_dim": 8, "depths": (2, 2, 2, 2), "num_heads": (1, 1, 2, 2), "num_classes": 5}
+    model = create_model("video_swin_t", drop_path_rate=0.0, **arch).eval()
+    released_keys = [k for k in golden["keys"] if "relative_position_index" not in k]  # the model derives them
+    assert _key_list(model) == released_keys
+    load_checkpoint(model, {k: v.float() for k, v in golden["state_dict"].items()})
+    clip = seeded_clip(6)
+    _check_clip(clip, golden["clip_checksum"])
+    with torch.no_grad():
+        tokens = model.forward_features(clip)
+    torch.testing.assert_close(tokens, golden["features"], atol=1e-4, rtol=1e-4)
+    torch.testing.assert_close(model.forward_head(tokens), golden["logits"], atol=1e-4, rtol=1e-4)

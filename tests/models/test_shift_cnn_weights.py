@@ -40,6 +40,14 @@ def _split_non_local(key: str) -> tuple[str, str, str]:
     return f"{layer}.{idx}", part, rest
 
 
+def _wrapped(key: str, state: dict) -> str:
+    """Both toolboxes keep a block that has a non-local block after it under ``<block>.block``."""
+    block = ".".join(key.split(".")[:2])
+    if block in NL_BLOCKS and any(k.startswith("non_local.") for k in state):
+        return key.replace(block + ".", block + ".block.", 1)
+    return key
+
+
 def to_mmaction2(state: dict) -> dict:
     """MMAction2 ResNetTSM keys: ConvModule names, ``.net`` on shifted convs, NL wrappers, cls_head."""
     out = {}
@@ -61,10 +69,7 @@ def to_mmaction2(state: dict) -> dict:
         elif key.startswith(("conv1.", "bn1.")):
             key = "conv1.conv." + key[6:] if key.startswith("conv1.") else "conv1.bn." + key[4:]
         key = key.replace("downsample.0.", "downsample.conv.").replace("downsample.1.", "downsample.bn.")
-        block = ".".join(key.split(".")[:2])
-        if block in NL_BLOCKS and any(k.startswith("non_local.") for k in state):
-            key = key.replace(block + ".", block + ".block.", 1)
-        out["backbone." + key] = value
+        out["backbone." + _wrapped(key, state)] = value
     return {"meta": {"epoch": 50}, "state_dict": out}
 
 
@@ -89,10 +94,7 @@ def to_tsm_repo(state: dict, out_conv_bias: float = 0.3) -> dict:
             out[prefix + f"{NL_NAMES['tsm'][part]}.{rest}"] = value[:, :, None] if value.ndim == 4 else value
             continue
         key = re.sub(r"^(layer\d\.\d+)\.conv1\.", r"\1.conv1.net.", key.removeprefix("backbone."))
-        block = ".".join(key.split(".")[:2])
-        if block in NL_BLOCKS and any(k.startswith("non_local.") for k in state):
-            key = key.replace(block + ".", block + ".block.", 1)
-        out["module.base_model." + key] = value
+        out["module.base_model." + _wrapped(key, state)] = value
     return out
 
 

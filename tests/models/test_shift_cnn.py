@@ -261,3 +261,16 @@ def test_mobilenetv2_multiply_adds_are_those_of_the_backbone():
     assert by_op == _macs_by_op(_meta("tsn_mbv2"), 256)
     # timm MobileNetV2-1.0: 0.30 G per 224^2 frame; the papers report 3.33 G at 8x256^2 (their counter)
     assert by_op["aten.convolution"] / 1e9 == pytest.approx(8 * 0.3 * (256 / 224) ** 2, rel=0.02)
+
+
+def test_pretrained_and_drop_path_reach_timm(monkeypatch):
+    seen = {}
+    real_create = timm.create_model
+
+    def spy(name, **kwargs):
+        seen.update(kwargs, name=name)
+        return real_create(name, **(kwargs | {"pretrained": False}))  # tests never download
+
+    monkeypatch.setattr(timm, "create_model", spy)
+    create_model("tsm_r50", backbone="resnet18", pretrained=True, drop_path_rate=0.1)
+    assert seen == {"name": "resnet18", "pretrained": True, "num_classes": 0, "drop_path_rate": 0.1}

@@ -38,7 +38,7 @@ def tiny(name: str, **kwargs) -> ShiftCNN:
     return model
 
 
-def clip(batch: int = 2, frames: int = 4, size: int = 64, seed: int = 0) -> torch.Tensor:
+def clip(batch: int = 2, frames: int = 4, size: int = 32, seed: int = 0) -> torch.Tensor:
     return torch.randn(batch, 3, frames, size, size, generator=torch.Generator().manual_seed(seed))
 
 
@@ -139,7 +139,7 @@ def test_wrong_number_of_frames_is_rejected():
     with pytest.raises(ValueError, match="num_frames=4"):
         model(clip(frames=8))
     with pytest.raises(ValueError, match=r"\(B, C, T, H, W\)"):
-        model(torch.zeros(2, 3, 64, 64))
+        model(torch.zeros(2, 3, 32, 32))
     with pytest.raises(ValueError, match="temporal_pool"):
         tiny("tsm_r50", num_frames=5, temporal_pool=True)
     with pytest.raises(ValueError, match="ResNet"):

@@ -1,7 +1,9 @@
 """Recognizers (backbone + head) for video, created by name through the registry."""
 
-from videoshift.models import deit_video  # noqa: F401  (registers deit_s_*)
-from videoshift.models import shift_cnn  # noqa: F401  (registers the TSN/TSM/STSM CNNs)
+from videoshift.models import (
+    deit_video,  # noqa: F401  (registers deit_s_*)
+    shift_cnn,  # noqa: F401  (registers the TSN/TSM/STSM CNNs)
+)
 from videoshift.models.checkpoint import CheckpointError, load_checkpoint, read_state_dict
 from videoshift.models.registry import create_model, is_model, list_models, register_model
 

@@ -249,7 +249,10 @@ def _tsm(shift_div: int) -> ShiftFactory:
     return lambda frames: TemporalShift(num_frames=frames, shift_div=shift_div)
 
 
-def _stsm(alpha: float, dims: str) -> ShiftFactory:
+def _stsm(alpha: float, dims: str) -> ShiftFactory | None:
+    """STSM's shift; ``alpha=0`` moves no channel, the TSN baseline of the STSM paper's Table 1."""
+    if alpha == 0:
+        return None
     return lambda frames: SpatioTemporalShift(num_frames=frames, alpha=alpha, dims=dims)
 
 

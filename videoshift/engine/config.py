@@ -13,6 +13,7 @@ same base config with its own overrides (the built-in synthetic comparison uses 
 from __future__ import annotations
 
 import copy
+import re
 from collections.abc import Iterable, Mapping
 from importlib import resources
 from pathlib import Path
@@ -78,6 +79,22 @@ DEFAULTS: dict[str, Any] = {
     "experiments": None,
 }
 
+class _Loader(yaml.SafeLoader):
+    """Safe YAML loader that also reads ``1e-3`` as a float (PyYAML follows YAML 1.1, which needs ``1.0e-3``)."""
+
+
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?(?:\d[\d_]*(?:\.[\d_]*)?|\.\d[\d_]*)[eE][-+]?\d+$"),
+    list("-+0123456789."),
+)
+
+
+def parse_yaml(text: str) -> Any:
+    """Parse YAML text safely, with YAML 1.2 style exponent floats."""
+    return yaml.load(text, Loader=_Loader)  # noqa: S506 (a SafeLoader subclass)
+
+
 _FREE_FORM = {("model", "kwargs"), ("data",)}  # sections whose keys are checked elsewhere
 
 
@@ -98,14 +115,17 @@ def parse_override(text: str) -> tuple[str, Any]:
     if not sep or not key.strip():
         raise ValueError(f"override must look like key=value, got {text!r}")
     try:
-        value = yaml.safe_load(raw) if raw.strip() else None
+        value = parse_yaml(raw) if raw.strip() else None
     except yaml.YAMLError as exc:
         raise ValueError(f"cannot parse the value of override {text!r}: {exc}") from exc
     return key.strip(), value
 
 
 def set_path(cfg: dict[str, Any], dotted_key: str, value: Any) -> None:
-    """Set ``cfg["a"]["b"]["c"] = value`` for ``dotted_key="a.b.c"``, creating missing sections."""
+    """Set ``cfg["a"]["b"]["c"] = value`` for ``dotted_key="a.b.c"``, creating missing sections.
+
+    A mapping value is merged into an existing section (``optim={lr: 0.1}`` keeps the other optim keys).
+    """
     path = dotted_key.split(".")
     if any(not part for part in path):
         raise ValueError(f"config key has an empty part: {dotted_key!r}")
@@ -116,7 +136,10 @@ def set_path(cfg: dict[str, Any], dotted_key: str, value: Any) -> None:
         if not isinstance(node[part], dict):
             raise ValueError(f"config key {dotted_key!r}: {part!r} is not a section")
         node = node[part]
-    node[path[-1]] = copy.deepcopy(value)
+    if isinstance(value, Mapping) and isinstance(node.get(path[-1]), Mapping):
+        node[path[-1]] = deep_merge(node[path[-1]], value)
+    else:
+        node[path[-1]] = copy.deepcopy(value)
 
 
 def apply_overrides(cfg: Mapping[str, Any], overrides: Iterable[str]) -> dict[str, Any]:
@@ -195,7 +218,7 @@ def load_config(path_or_name: str | Path | None = None, overrides: Iterable[str]
     path = resolve_config_path(path_or_name)
     with open(path, encoding="utf-8") as handle:
         try:
-            raw = yaml.safe_load(handle) or {}
+            raw = parse_yaml(handle.read()) or {}
         except yaml.YAMLError as exc:
             raise ValueError(f"cannot parse config {path}: {exc}") from exc
     if not isinstance(raw, Mapping):

@@ -136,6 +136,8 @@ class Trainer:
         self.optimizer = build_optimizer(self.model, cfg["optim"])
         self.scheduler = build_scheduler(self.optimizer, cfg["schedule"], self.steps_per_epoch, tcfg["epochs"])
         self.amp = tcfg["amp"]
+        if self.amp == "fp16" and self.dist.device.type != "cuda":
+            raise ValueError("train.amp='fp16' needs a CUDA device; use 'bf16' on the CPU")
         self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp == "fp16")
         self.criterion = nn.CrossEntropyLoss(label_smoothing=float(tcfg["label_smoothing"]))
         self.epoch, self.step_in_epoch, self.global_step, self.best_top1 = 0, 0, 0, -1.0

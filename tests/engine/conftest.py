@@ -5,7 +5,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-import engine_standins  # noqa: E402
+import engine_standins
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ Run as a script, it registers the stand-in model, routes ``build_datasets`` to t
 from __future__ import annotations
 
 import sys
+import time
 
 import torch
 from torch import nn
@@ -56,16 +57,19 @@ class TinyMotion(Dataset):
     """A bright dot moving right (class 0), left (1), down (2) or up (3) over T frames; train clips get noise."""
 
     num_classes = 4
-    class_names = ["right", "left", "down", "up"]
+    class_names = ("right", "left", "down", "up")
     skipped = 0
 
-    def __init__(self, num_samples: int, split: str, num_frames: int = 4, size: int = 8) -> None:
+    def __init__(self, num_samples: int, split: str, num_frames: int = 4, size: int = 8, delay: float = 0.0) -> None:
         self.num_samples, self.split, self.num_frames, self.size = num_samples, split, num_frames, size
+        self.delay = delay  # seconds per item, to slow a subprocess run down enough to kill it mid-way
 
     def __len__(self) -> int:
         return self.num_samples
 
     def __getitem__(self, index: int) -> dict:
+        if self.delay:
+            time.sleep(self.delay)
         label = index % 4
         clip = torch.zeros(3, self.num_frames, self.size, self.size)
         start = (index * 7) % 3
@@ -73,10 +77,8 @@ class TinyMotion(Dataset):
             step = start + t if label in (0, 2) else start + self.num_frames - 1 - t
             row, col = (self.size // 2, step) if label < 2 else (step, self.size // 2)
             clip[:, t, row, col] = 1.0
-        if self.split == "train":
-            clip = clip + 0.05 * torch.randn_like(clip)  # augmentation: drawn from torch's RNG
-        else:
-            clip = clip[None]  # (V=1, C, T, H, W)
+        # train: augmentation drawn from torch's RNG; val: one view (V=1, C, T, H, W)
+        clip = clip + 0.05 * torch.randn_like(clip) if self.split == "train" else clip[None]
         return {"clip": clip, "label": torch.tensor(label), "index": index}
 
 
@@ -92,7 +94,10 @@ def register(monkeypatch=None) -> None:
 
 def tiny_datasets(data_cfg) -> tuple[TinyMotion, TinyMotion]:
     n = data_cfg.get("synthetic", {})
-    return TinyMotion(n.get("num_train", 32), "train"), TinyMotion(n.get("num_val", 16), "val")
+    delay = float(data_cfg.get("delay", 0.0))
+    return TinyMotion(n.get("num_train", 32), "train", delay=delay), TinyMotion(
+        n.get("num_val", 16), "val", delay=delay
+    )
 
 
 def tiny_config(**sections) -> dict:

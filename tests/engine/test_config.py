@@ -39,9 +39,9 @@ def test_unknown_keys_and_bad_choices_are_named(tmp_path):
     with pytest.raises(ValueError, match=r"optimm.*train\.epoch|train\.epoch.*optimm"):
         load_config(path)
     path.write_text(yaml.safe_dump({"model": {"name": "x"}}))
-    with pytest.raises(ValueError, match="optim.name"):
+    with pytest.raises(ValueError, match=r"optim\.name"):
         load_config(path, ["optim.name=adam"])
-    with pytest.raises(ValueError, match="train.epochs"):
+    with pytest.raises(ValueError, match=r"train\.epochs"):
         load_config(path, ["train.epochs=0"])
 
 

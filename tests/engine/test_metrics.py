@@ -21,9 +21,7 @@ def test_average_views_prob_vs_score():
 
 def test_metrics_against_hand_computed_values():
     # 3 classes, 5 samples; top-1 predictions: 0, 1, 1, 2, 0 for labels 0, 0, 1, 2, 2
-    probs = torch.tensor(
-        [[0.7, 0.2, 0.1], [0.3, 0.6, 0.1], [0.1, 0.8, 0.1], [0.2, 0.1, 0.7], [0.5, 0.1, 0.4]]
-    )
+    probs = torch.tensor([[0.7, 0.2, 0.1], [0.3, 0.6, 0.1], [0.1, 0.8, 0.1], [0.2, 0.1, 0.7], [0.5, 0.1, 0.4]])
     labels = torch.tensor([0, 0, 1, 2, 2])
     m = classification_metrics(probs, labels, topk=2)
     assert m["top1"] == pytest.approx(60.0)  # 3 of 5

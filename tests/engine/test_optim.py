@@ -2,13 +2,10 @@ import math
 
 import pytest
 import torch
+from engine_standins import TinyRecognizer
 
 from videoshift.engine.config import DEFAULTS, deep_merge
 from videoshift.engine.optim import build_optimizer, build_scheduler, lr_factor, param_groups
-
-from engine_standins import TinyRecognizer
-
-
 
 
 def _named(groups, model):
@@ -18,8 +15,9 @@ def _named(groups, model):
 
 def test_tps_groups_no_decay_for_norms_biases_and_listed_tables():
     model = TinyRecognizer()
-    named = _named(param_groups(model, deep_merge(DEFAULTS["optim"], {"weight_decay": 0.05, "backbone_lr_mult": 0.1})),
-                   model)
+    named = _named(
+        param_groups(model, deep_merge(DEFAULTS["optim"], {"weight_decay": 0.05, "backbone_lr_mult": 0.1})), model
+    )
     assert named == {
         "conv.weight": (0.05, 0.1),
         "conv.bias": (0.0, 0.1),

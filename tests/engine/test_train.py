@@ -2,8 +2,8 @@ import json
 
 import pytest
 import torch
-
 from engine_standins import TinyMotion, tiny_config, tiny_datasets
+
 from videoshift.engine import checkpointing
 from videoshift.engine.train import Trainer, TrainingDiverged
 

@@ -79,6 +79,7 @@ DEFAULTS: dict[str, Any] = {
     "experiments": None,
 }
 
+
 class _Loader(yaml.SafeLoader):
     """Safe YAML loader that also reads ``1e-3`` as a float (PyYAML follows YAML 1.1, which needs ``1.0e-3``)."""
 
@@ -92,7 +93,7 @@ _Loader.add_implicit_resolver(
 
 def parse_yaml(text: str) -> Any:
     """Parse YAML text safely, with YAML 1.2 style exponent floats."""
-    return yaml.load(text, Loader=_Loader)  # noqa: S506 (a SafeLoader subclass)
+    return yaml.load(text, Loader=_Loader)
 
 
 _FREE_FORM = {("model", "kwargs"), ("data",)}  # sections whose keys are checked elsewhere

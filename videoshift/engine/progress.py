@@ -15,7 +15,7 @@ log = logging.getLogger("videoshift.train")
 
 def format_seconds(seconds: float) -> str:
     """``3725`` → ``"1:02:05"``."""
-    seconds = max(0, int(round(seconds)))
+    seconds = max(0, round(seconds))
     return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
 
 

@@ -118,7 +118,8 @@ def predict_videos(
     results = []
     for row in probs:
         values, classes = row.topk(min(top_k, row.numel()))
-        results.append([(names[c] if c < len(names) else str(c), float(v)) for v, c in zip(values, classes.tolist())])
+        pairs = zip(values.tolist(), classes.tolist(), strict=True)
+        results.append([(names[c] if c < len(names) else str(c), v) for v, c in pairs])
     return results
 
 

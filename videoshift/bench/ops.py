@@ -1,0 +1,231 @@
+"""``videoshift bench ops``: each shift operator against a naive version and ``x.clone()``.
+
+A shift reads and writes every element once, so ``x.clone()`` is its memory-traffic floor; the
+naive versions (slice and concatenate, or the released code's clone-then-roll for TPS) are what
+the operators replace. All three run in the same process on the same tensor, forward and
+forward+backward, and the table prints the ratios.
+
+For forward+backward, every candidate runs ``out.backward(grad)`` into a fresh ``x.grad``: for the
+clone this is one copy each way, the floor for a shift as well.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+
+import torch
+from torch import Tensor
+
+from videoshift.bench.common import add_output_arguments, environment, report, time_callable
+from videoshift.ops import patch_shift, pst_channel_shift, resolve_pattern, spatiotemporal_shift, temporal_shift
+
+Op = Callable[[Tensor], Tensor]
+
+
+# --- naive references: every part materialised, then concatenated ---------------------------------
+def _naive_step(x: Tensor, dim: int, offset: int) -> Tensor:
+    """out[i] ← x[i + offset] along ``dim`` with zero fill, by slicing and concatenating."""
+    size = x.shape[dim]
+    zeros = x.new_zeros(*x.shape[:dim], abs(offset), *x.shape[dim + 1 :])
+    if offset > 0:
+        return torch.cat([x.narrow(dim, offset, size - offset), zeros], dim)
+    return torch.cat([zeros, x.narrow(dim, 0, size + offset)], dim)
+
+
+def naive_temporal_shift(x: Tensor, num_frames: int, shift_div: int = 8) -> Tensor:
+    """TSM by slicing and concatenation (the form found in many re-implementations)."""
+    frames = x.view(-1, num_frames, *x.shape[1:])
+    fold = x.shape[1] // shift_div
+    parts = [
+        _naive_step(frames[:, :, :fold], 1, 1),
+        _naive_step(frames[:, :, fold : 2 * fold], 1, -1),
+        frames[:, :, 2 * fold :],
+    ]
+    return torch.cat(parts, 2).view_as(x)
+
+
+def naive_spatiotemporal_shift(x: Tensor, num_frames: int, alpha: float = 3 / 8) -> Tensor:
+    """STSM T+H+W by slicing and concatenation."""
+    frames = x.view(-1, num_frames, *x.shape[1:])  # (N, T, C, H, W)
+    group = int(alpha * x.shape[1] / 3) // 2 * 2
+    parts = []
+    for index, dim in enumerate((1, 3, 4)):
+        start = index * group
+        parts.append(_naive_step(frames[:, :, start : start + group // 2], dim, 1))
+        parts.append(_naive_step(frames[:, :, start + group // 2 : start + group], dim, -1))
+    parts.append(frames[:, :, 3 * group :])
+    return torch.cat(parts, 2).view_as(x)
+
+
+def naive_pst_channel_shift(x: Tensor, num_heads: int, shift_div: int = 8) -> Tensor:
+    """The released TCS (per head, edges keep their value) by slicing and concatenation."""
+    heads = x.view(*x.shape[:-1], num_heads, -1)
+    fold = heads.shape[-1] // shift_div
+    first, second = heads[..., :fold], heads[..., fold : 2 * fold]
+    parts = [
+        torch.cat([first[:, :1], first[:, :-1]], 1),
+        torch.cat([second[:, 1:], second[:, -1:]], 1),
+        heads[..., 2 * fold :],
+    ]
+    return torch.cat(parts, -1).view_as(x)
+
+
+def naive_patch_shift(x: Tensor, pattern: str = "official", window: int = 7) -> Tensor:
+    """TPS as released: clone, then roll each strided slice of the windows in time."""
+    grid = resolve_pattern(pattern).tolist()
+    k = len(grid)
+    b, t, h, w, c = x.shape
+    windows = x.view(b, t, h // window, window, w // window, window, c)
+    out = windows.clone()
+    for r, row in enumerate(grid):
+        for s, offset in enumerate(row):
+            part = windows[:, :, :, r::k, :, s::k]
+            out[:, :, :, r::k, :, s::k] = torch.roll(part, shifts=-offset, dims=1)
+    return out.view_as(x)
+
+
+# --- cases -----------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Case:
+    """One operator on one input: the shift, its naive version, the input shape."""
+
+    name: str
+    shape: tuple[int, ...]
+    shift: Op
+    naive: Op
+
+
+# size → (frames, CNN features (N*T, C, H, W), PST tokens (B, T, H, W, C)). "paper": R50 stage-1
+# features of 8 frames at 224², PST-T stage-1 tokens of 32 frames (16 temporal tokens).
+SIZES = {"paper": (8, (8, 256, 56, 56), (1, 16, 56, 56, 96)), "small": (4, (8, 16, 8, 8), (1, 4, 14, 14, 24))}
+
+
+def cases(size: str) -> list[Case]:
+    """The benchmarked operators at one of :data:`SIZES`."""
+    frames, cnn, tokens = SIZES[size]
+    return [
+        Case(
+            "temporal_shift (TSM)", cnn, lambda x: temporal_shift(x, frames), lambda x: naive_temporal_shift(x, frames)
+        ),
+        Case(
+            "spatiotemporal_shift (T+H+W)",
+            cnn,
+            lambda x: spatiotemporal_shift(x, frames),
+            lambda x: naive_spatiotemporal_shift(x, frames),
+        ),
+        Case(
+            "pst_channel_shift (TCS)",
+            tokens,
+            lambda x: pst_channel_shift(x, 3),
+            lambda x: naive_pst_channel_shift(x, 3),
+        ),
+        Case(
+            "patch_shift (official, 7×7)",
+            tokens,
+            lambda x: patch_shift(x, "official", window_size=7),
+            lambda x: naive_patch_shift(x, "official", 7),
+        ),
+    ]
+
+
+def _forward_backward(op: Op, x: Tensor, grad: Tensor) -> Callable[[], None]:
+    def run() -> None:
+        x.grad = None
+        op(x).backward(grad)
+
+    return run
+
+
+def _interleaved(fns: dict[str, Callable[[], object]], *, warmup: int, repeats: int, device: torch.device) -> dict:
+    """Per candidate, the timings of ``repeats`` calls made in turn with the others.
+
+    Taking turns exposes every candidate to the same machine load, which on a shared CPU drifts
+    by whole factors within seconds. Each timed call directly follows an untimed call of the same
+    candidate, so it finds the allocator as it leaves it itself (a 25 MB output otherwise comes
+    back page-faulted after a candidate that fragments memory, ~10 ms here, whoever is timed).
+    """
+    for _ in range(warmup):
+        for fn in fns.values():
+            fn()
+    samples: dict[str, list[float]] = {label: [] for label in fns}
+    for _ in range(repeats):
+        for label, fn in fns.items():
+            samples[label].append(time_callable(fn, warmup=1, repeats=1, device=device).median_ms)
+    return samples
+
+
+def measure(
+    case: Case, *, warmup: int, repeats: int, device: torch.device, dtype: torch.dtype, stat: str = "min"
+) -> list[dict]:
+    """Time the shift, its naive version and ``x.clone()`` on one input, forward and forward+backward.
+
+    ``stat`` picks the per-candidate statistic over ``repeats`` calls: ``"min"`` (the least
+    disturbed call; robust on a shared machine) or ``"median"``.
+    """
+    x = torch.randn(case.shape, device=device, dtype=dtype)
+    if not torch.equal(case.shift(x), case.naive(x)):
+        raise RuntimeError(f"{case.name}: the operator and its naive version disagree")
+    candidates = {"shift": case.shift, "naive": case.naive, "clone": torch.clone}
+    pick = min if stat == "min" else statistics.median
+    rows = []
+    for mode in ("forward", "forward+backward"):
+        with torch.set_grad_enabled(mode != "forward"):
+            if mode == "forward":
+                fns = {label: partial(op, x) for label, op in candidates.items()}
+            else:
+                leaf, grad = x.detach().requires_grad_(True), torch.randn_like(x)
+                fns = {label: _forward_backward(op, leaf, grad) for label, op in candidates.items()}
+            samples = _interleaved(fns, warmup=warmup, repeats=repeats, device=device)
+        times = {label: pick(values) for label, values in samples.items()}
+        rows.append(
+            {
+                "op": case.name,
+                "shape": "×".join(map(str, case.shape)),
+                "pass": mode,
+                "shift_ms": times["shift"],
+                "naive_ms": times["naive"],
+                "clone_ms": times["clone"],
+                "shift/clone": times["shift"] / times["clone"],
+                "naive/shift": times["naive"] / times["shift"],
+            }
+        )
+    return rows
+
+
+COLUMNS = ("op", "shape", "pass", "shift_ms", "naive_ms", "clone_ms", "shift/clone", "naive/shift")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Entry point of ``videoshift bench ops``."""
+    threads = torch.get_num_threads()
+    if args.threads is not None:
+        torch.set_num_threads(args.threads)
+    try:
+        device = torch.device(args.device)
+        dtype = getattr(torch, args.dtype)
+        rows = []
+        for case in cases(args.size):
+            rows += measure(case, warmup=args.warmup, repeats=args.repeats, device=device, dtype=dtype, stat=args.stat)
+        title = f"shift operators vs naive and clone ({args.size} sizes, {args.stat} of {args.repeats} calls, ms)"
+        report(title, rows, COLUMNS, environment(device, dtype), args)
+    finally:
+        torch.set_num_threads(threads)
+    return 0
+
+
+def add_parser(bench_subparsers: argparse._SubParsersAction) -> None:
+    """Add ``videoshift bench ops``."""
+    parser = bench_subparsers.add_parser("ops", help="time the shift operators against naive versions and clone()")
+    parser.add_argument("--size", choices=tuple(SIZES), default="paper", help="input sizes (default: paper)")
+    parser.add_argument("--repeats", type=int, default=20, help="timed calls per candidate")
+    parser.add_argument("--stat", choices=("min", "median"), default="min", help="statistic of the timed calls")
+    parser.add_argument("--warmup", type=int, default=5, help="untimed rounds before timing")
+    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
+    parser.add_argument("--device", default="cpu", help="cpu or cuda[:N]")
+    parser.add_argument("--dtype", choices=("float32", "float16", "bfloat16"), default="float32")
+    add_output_arguments(parser)
+    parser.set_defaults(func=run)

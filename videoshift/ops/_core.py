@@ -1,0 +1,289 @@
+"""The one shift core behind every operator in :mod:`videoshift.ops`.
+
+A zero-parameter shift is a fixed rearrangement of a tensor: cut it into boxes (channel ranges,
+strided spatial positions) and move each box by integer offsets along some axes, so that along
+an axis with offset ``o`` the output reads ``out[i] ← x[i + o]``. Where ``i + o`` falls outside
+the axis, a :class:`ShiftPlan`'s boundary rule decides:
+
+- ``"zeros"``: the output is 0 there (TSM, STSM);
+- ``"edge"``: the output keeps the input's own value there (the TCS of the released PST code);
+- ``"cyclic"``: the index wraps around, ``x[(i + o) mod n]`` (TPS patch shift).
+
+:func:`apply_shift` renders a plan into one new tensor without loops over frames, choosing how
+to move the bytes from the plan's shape (measured with ``videoshift bench ops``):
+
+- slice copies into one ``empty_like`` output, one or two per move and axis (TSM, STSM);
+- the same after one whole-tensor copy when the unmoved channels are interleaved with moved ones
+  in every row (TCS), so only the moved parts are written twice;
+- copies on a wider element view of the channel axis where the plan's cuts allow (4 float32
+  channels as one complex128), since copy kernels step one element at a time;
+- one ``index_select`` of whole rows for cyclic plans, which are permutations (TPS), so the
+  output is written in order instead of in strides of C.
+
+The gradient is the same core run with the transposed plan (one more pass over the gradient);
+it is itself differentiable, so double backward works too. Under ONNX export or TorchScript
+tracing the plan is emitted as one gather with a constant index, which exporters translate
+exactly; under ``torch.compile`` only plain slice copies are traced.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+import torch
+from torch import Tensor
+
+Boundary = Literal["zeros", "edge", "cyclic"]
+BOUNDARIES: tuple[str, ...] = ("zeros", "edge", "cyclic")
+Array = Tensor | np.ndarray
+
+
+@dataclass(frozen=True)
+class Move:
+    """One box of the tensor and the offsets it moves by.
+
+    Attributes:
+        region: one slice per leading dimension (dimensions beyond are taken whole) selecting the box.
+        offsets: ``(dim, offset)`` pairs; along ``dim`` the box reads out[i] ← x[i + offset]. A shifted
+            dimension must be taken whole by ``region``.
+    """
+
+    region: tuple[slice, ...] = ()
+    offsets: tuple[tuple[int, int], ...] = ()
+
+
+@dataclass(frozen=True)
+class ShiftPlan:
+    """A shift: moves whose regions partition the tensor, plus the boundary rule.
+
+    Every element must lie in exactly one move's region; the plan builders in this package
+    guarantee it and the tests check each against an element-by-element reference.
+    """
+
+    moves: tuple[Move, ...]
+    boundary: Boundary = "zeros"
+
+    def __post_init__(self) -> None:
+        if self.boundary not in BOUNDARIES:
+            raise ValueError(f"boundary must be one of {BOUNDARIES}, got {self.boundary!r}")
+        if self.boundary == "edge" and any(len(move.offsets) > 1 for move in self.moves):
+            raise ValueError("boundary='edge' supports one shifted dimension per move")
+
+    @property
+    def key(self) -> tuple:
+        """A hashable description of the plan (slices are not hashable before Python 3.12)."""
+        moves = tuple((tuple((p.start, p.stop, p.step) for p in m.region), m.offsets) for m in self.moves)
+        return moves, self.boundary
+
+    def transposed(self) -> ShiftPlan:
+        """The adjoint's shift part: every offset negated, "edge" read as "zeros".
+
+        For "zeros" and "cyclic" this is the exact adjoint (for "cyclic" also the inverse). For
+        "edge" the positions that kept their own value must add their gradient on top; see
+        :func:`_add_kept_edges`.
+        """
+        boundary: Boundary = "zeros" if self.boundary == "edge" else self.boundary
+        moves = tuple(Move(m.region, tuple((dim, -offset) for dim, offset in m.offsets)) for m in self.moves)
+        return ShiftPlan(moves, boundary)
+
+
+def _axis_pieces(size: int, offset: int, boundary: str) -> tuple[list[tuple[slice, slice]], slice | None]:
+    """Split one axis into (destination, source) slice pairs and the boundary slice to fill."""
+    if boundary == "cyclic":
+        offset %= size
+        if offset == 0:
+            return [(slice(None), slice(None))], None
+        return [(slice(0, size - offset), slice(offset, size)), (slice(size - offset, size), slice(0, offset))], None
+    if abs(offset) >= size:
+        return [], slice(None)
+    if offset > 0:
+        return [(slice(0, size - offset), slice(offset, size))], slice(size - offset, size)
+    return [(slice(-offset, size), slice(0, size + offset))], slice(0, -offset)
+
+
+def _axis_index(dim: int, piece: slice) -> tuple[slice, ...]:
+    return (slice(None),) * dim + (piece,)
+
+
+def _render_move(out: Array, x: Array, move: Move, boundary: str, *, over_copy: bool = False) -> None:
+    """Write one move into ``out``; with ``over_copy``, ``out`` already holds a copy of ``x``."""
+    dst, src = out[move.region], x[move.region]
+    if not move.offsets:
+        if not over_copy:
+            dst[...] = src
+        return
+    dims = [dim for dim, _ in move.offsets]
+    pieces = [_axis_pieces(src.shape[dim], offset, boundary) for dim, offset in move.offsets]
+    for combination in itertools.product(*(copies for copies, _ in pieces)):
+        dst_index = [slice(None)] * src.ndim
+        src_index = [slice(None)] * src.ndim
+        for dim, (dst_piece, src_piece) in zip(dims, combination, strict=True):
+            dst_index[dim], src_index[dim] = dst_piece, src_piece
+        dst[tuple(dst_index)] = src[tuple(src_index)]
+    for dim, (_, fill) in zip(dims, pieces, strict=True):
+        if fill is None or (over_copy and boundary == "edge"):
+            continue
+        index = _axis_index(dim, fill)
+        dst[index] = 0 if boundary == "zeros" else src[index]  # "edge" keeps the input's own value
+
+
+def _splits_last_dim(move: Move, ndim: int) -> bool:
+    return len(move.region) == ndim and move.region[-1] != slice(None)
+
+
+def _widened(x: Tensor, plan: ShiftPlan) -> tuple[Tensor, ShiftPlan]:
+    """``x`` viewed with up to 16-byte elements along its last dimension, and the plan rescaled to them.
+
+    A plan that cuts the channel axis into folds of a few channels (TCS: 4 of every 32) copies
+    16-byte pieces; the copy kernels move one element per step, so viewing 4 float32 as one
+    complex128 makes those copies several times cheaper. Bits are copied, never computed on.
+    """
+    cuts = {x.shape[-1]}
+    for move in plan.moves:
+        if len(move.region) == x.dim():
+            part = move.region[-1]
+            if part.step not in (None, 1) or (part.start or 0) < 0 or (part.stop or 0) < 0:
+                return x, plan
+            cuts |= {part.start or 0, x.shape[-1] if part.stop is None else part.stop}
+        if any(dim == x.dim() - 1 for dim, _ in move.offsets):
+            return x, plan
+    unit = math.gcd(*cuts)
+    for dtype in (torch.complex128, torch.float64, torch.float32, torch.int16):
+        ratio = dtype.itemsize // x.element_size()
+        if ratio > 1 and unit % ratio == 0:
+            try:
+                wide = x.view(dtype)
+            except RuntimeError:  # strides or offset not divisible: try a narrower element
+                continue
+            return wide, _rescale_last_dim(plan, x.dim(), ratio)
+    return x, plan
+
+
+def _rescale_last_dim(plan: ShiftPlan, ndim: int, ratio: int) -> ShiftPlan:
+    def scale(part: slice) -> slice:
+        return slice(
+            None if part.start is None else part.start // ratio, None if part.stop is None else part.stop // ratio
+        )
+
+    moves = tuple(
+        Move((*m.region[:-1], scale(m.region[-1])) if len(m.region) == ndim else m.region, m.offsets)
+        for m in plan.moves
+    )
+    return ShiftPlan(moves, plan.boundary)
+
+
+def _render(x: Array, plan: ShiftPlan) -> Array:
+    """Render ``plan`` on a tensor or a NumPy array (the same slicing serves both).
+
+    When the unmoved part of the plan is interleaved with moved channels in every row (regions
+    that split the last dimension), the tensor is first copied whole, which is contiguous and
+    fast, and only the moved parts are written over it.
+    """
+    if isinstance(x, np.ndarray):
+        out = np.empty_like(x)
+        for move in plan.moves:
+            _render_move(out, x, move, plan.boundary)
+        return out
+    if not torch.compiler.is_compiling():
+        wide, wide_plan = _widened(x, plan)
+        if wide is not x:
+            return _render(wide, wide_plan).view(x.dtype)
+    over_copy = any(not m.offsets and _splits_last_dim(m, x.dim()) for m in plan.moves)
+    out = x.clone() if over_copy else torch.empty_like(x)
+    for move in plan.moves:
+        _render_move(out, x, move, plan.boundary, over_copy=over_copy)
+    return out
+
+
+def _touched_dims(plan: ShiftPlan) -> int:
+    """How many leading dimensions the plan's regions or offsets involve; the rest move as whole rows."""
+    last = 0
+    for move in plan.moves:
+        for dim, part in enumerate(move.region):
+            if part != slice(None):
+                last = max(last, dim)
+        for dim, _ in move.offsets:
+            last = max(last, dim)
+    return last + 1
+
+
+def _source_rows(plan: ShiftPlan, row_shape: tuple[int, ...]) -> np.ndarray:
+    """For each output row of one sample, 1 + the input row it reads (0: a zero row), flattened."""
+    rows = np.arange(1, math.prod(row_shape) + 1, dtype=np.int64).reshape(1, *row_shape)
+    return _render(rows, plan).reshape(-1)
+
+
+def _gather(x: Tensor, plan: ShiftPlan) -> Tensor:
+    """The plan as one gather over rows with a constant index: the form exporters translate exactly.
+
+    Dimension 0 (the batch) is never moved, so the index covers one sample and the batch size
+    stays free; trailing dimensions the plan never touches travel as whole rows.
+    """
+    touched = _touched_dims(plan)
+    index = torch.from_numpy(_source_rows(plan, tuple(x.shape[1:touched])))
+    rows = x.reshape(-1, index.numel(), math.prod(x.shape[touched:]))  # (batch, rows, row length)
+    padded = torch.nn.functional.pad(rows, (0, 0, 1, 0))  # a zero row in front: index 0 reads zeros
+    return padded.index_select(1, index).reshape(-1, *x.shape[1:])
+
+
+_ROW_INDEX_CACHE: dict[tuple, Tensor] = {}
+
+
+def _permute_rows(x: Tensor, plan: ShiftPlan) -> Tensor:
+    """A cyclic plan (a permutation) as one ``index_select`` of whole rows, output written in order.
+
+    Patch shifts move tokens of C channels between frames; one copy per pattern cell visits memory
+    in strides of C, while a row gather writes the output sequentially, about twice as fast on CPU.
+    The index is built once per plan and shape by rendering the plan on row numbers.
+    """
+    touched = _touched_dims(plan)
+    key = (plan.key, tuple(x.shape[1:touched]), x.device)
+    index = _ROW_INDEX_CACHE.get(key)
+    if index is None:
+        index = torch.from_numpy(_source_rows(plan, key[1]) - 1).to(x.device)
+        _ROW_INDEX_CACHE[key] = index
+    rows = x.reshape(-1, index.numel(), math.prod(x.shape[touched:]))  # (batch, rows, row length)
+    return rows.index_select(1, index).view(x.shape)
+
+
+def _add_kept_edges(grad_x: Tensor, grad: Tensor, plan: ShiftPlan) -> Tensor:
+    """Add the gradient of the positions that an "edge" plan left in place (in place on ``grad_x``)."""
+    for move in plan.moves:
+        for dim, offset in move.offsets:
+            _, fill = _axis_pieces(grad.shape[dim], offset, "edge")
+            if fill is not None:
+                index = _axis_index(dim, fill)
+                grad_x[move.region][index] += grad[move.region][index]
+    return grad_x
+
+
+class _Shift(torch.autograd.Function):
+    @staticmethod
+    def forward(ctx, x: Tensor, plan: ShiftPlan) -> Tensor:  # type: ignore[override]
+        ctx.plan = plan
+        if plan.boundary == "cyclic" and not torch.compiler.is_compiling():
+            return _permute_rows(x, plan)
+        return _render(x, plan)
+
+    @staticmethod
+    def backward(ctx, grad: Tensor) -> tuple[Tensor, None]:  # type: ignore[override]
+        plan: ShiftPlan = ctx.plan
+        grad_x = _Shift.apply(grad, plan.transposed())
+        if plan.boundary == "edge":
+            grad_x = _add_kept_edges(grad_x, grad, plan)
+        return grad_x, None
+
+
+def apply_shift(x: Tensor, plan: ShiftPlan) -> Tensor:
+    """Render ``plan`` on ``x``: a new tensor of the same shape, dtype, device and memory format.
+
+    Under ONNX export or TorchScript tracing, which mistranslate in-place writes into slices, the
+    same plan is emitted as one gather with a constant index (exact, batch size left free).
+    """
+    if torch.onnx.is_in_onnx_export() or torch.jit.is_tracing():
+        return _gather(x, plan)
+    return _Shift.apply(x, plan)

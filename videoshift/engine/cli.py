@@ -74,13 +74,13 @@ def run_train(args: argparse.Namespace) -> int:
 def run_test(args: argparse.Namespace) -> int:
     """Evaluate a checkpoint on the config's test split and print the metrics."""
     from videoshift.engine.config import load_config
-    from videoshift.engine.runner import test_checkpoint
+    from videoshift.engine.runner import evaluate_checkpoint
 
     _setup_logging()
     cfg = load_config(args.config, args.overrides)
     out = args.out or args.checkpoint.parent / f"test_{args.checkpoint.stem}"
     batch = cfg["eval"]["batch_size"] or cfg["train"]["batch_size"]
-    result = test_checkpoint(
+    result = evaluate_checkpoint(
         args.checkpoint,
         cfg["data"],
         out,

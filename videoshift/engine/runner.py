@@ -75,7 +75,7 @@ def with_views(data_cfg: Mapping[str, Any], views: str | None) -> dict[str, Any]
     return out
 
 
-def test_checkpoint(
+def evaluate_checkpoint(
     checkpoint: str | Path,
     data_cfg: Mapping[str, Any],
     out_dir: str | Path,

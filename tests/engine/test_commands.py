@@ -1,14 +1,15 @@
 """``videoshift test`` / ``predict`` on real video files, and the train command line."""
 
 import json
+from pathlib import Path
 
 import pytest
 import torch
-
 from engine_standins import TinyMotion, tiny_config
+
 from videoshift.cli import main
 from videoshift.data import build_dataset, write_synthetic_dataset
-from videoshift.engine.runner import load_trained, predict_videos, evaluate_checkpoint, with_views
+from videoshift.engine.runner import evaluate_checkpoint, load_trained, predict_videos, with_views
 from videoshift.engine.train import Trainer
 
 # the stand-in model sees 4-frame 8x8 clips; synthetic videos are decoded and resized to that
@@ -36,7 +37,7 @@ def test_multi_view_test_matches_a_view_by_view_loop(tmp_path, checkpoint, video
     data_cfg = {**videos, **DATA, "num_classes": 4}
     data_cfg["val_list"] = videos["val_list"]
     data_cfg.pop("label_map")  # 12 synthetic names; the stand-in has 4 classes (labels 0..5 >= 4 are dropped below)
-    lines = [line for line in open(videos["val_list"]).read().splitlines() if int(line.split()[-1]) < 4]
+    lines = [line for line in Path(videos["val_list"]).read_text().splitlines() if int(line.split()[-1]) < 4]
     (tmp_path / "val4.txt").write_text("\n".join(lines) + "\n")
     data_cfg["val_list"] = str(tmp_path / "val4.txt")
     result = evaluate_checkpoint(checkpoint, data_cfg, tmp_path / "out", views="2x1", batch_size=3, num_workers=0)

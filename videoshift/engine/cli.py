@@ -8,6 +8,8 @@ import os
 import sys
 from pathlib import Path
 
+from videoshift.bench.common import add_output_arguments
+
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     """Add the train, test and predict commands."""
@@ -27,6 +29,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     train.add_argument("--work-dir", type=Path, default=Path("work_dirs"), help="runs go to WORK_DIR/<run name>")
     train.add_argument("--resume", action="store_true", help="continue each run from its latest checkpoint")
+    add_output_arguments(train)  # --json / --markdown copies of the comparison table
     train.set_defaults(func=run_train)
 
     test = subparsers.add_parser("test", help="evaluate a checkpoint with multi-view testing")
@@ -67,7 +70,8 @@ def run_train(args: argparse.Namespace) -> int:
         distributed.cleanup()
     if os.environ.get("RANK", "0") == "0":  # torchrun: one table, from rank 0
         columns = ["name", "model", "top1", "top5", "params", "gmacs", "minutes", "run_dir"]
-        report(f"videoshift train {cfg['name']}", rows, columns, environment("cpu"), args)
+        device = distributed.resolve_device(cfg["train"]["device"])
+        report(f"videoshift train {cfg['name']}", rows, columns, environment(device), args)
     return 0
 
 

@@ -85,9 +85,9 @@ def _metrics(work_dir):
 
 @pytest.mark.slow
 def test_two_gloo_processes_reach_the_weights_of_one_process_on_the_same_global_batch(tmp_path):
-    one = _train(
-        _write_config(tmp_path / "one.yaml", name="tiny", train={"epochs": 2, "batch_size": 8}), tmp_path / "1"
-    )
+    data = {"synthetic": {"num_train": 32, "num_val": 15}}  # 15: the ranks evaluate 8 and 7 items
+    one_cfg = _write_config(tmp_path / "one.yaml", name="tiny", data=data, train={"epochs": 2, "batch_size": 8})
+    one = _train(one_cfg, tmp_path / "1")
     two = _train(
         _write_config(tmp_path / "two.yaml", name="tiny", data=data, train={"epochs": 2, "batch_size": 4}),
         tmp_path / "2",

@@ -69,7 +69,9 @@ def run_train(args: argparse.Namespace) -> int:
     finally:
         distributed.cleanup()
     if os.environ.get("RANK", "0") == "0":  # torchrun: one table, from rank 0
-        columns = ["name", "model", "top1", "top5", "params", "gmacs", "minutes", "run_dir"]
+        columns = ["name", "model", "top1", "top5", "params", "gmacs", "minutes"]
+        for row in rows:
+            print(f"{row['name']}: {row['run_dir']}")
         device = distributed.resolve_device(cfg["train"]["device"])
         report(f"videoshift train {cfg['name']}", rows, columns, environment(device), args)
     return 0

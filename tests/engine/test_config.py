@@ -1,0 +1,95 @@
+from pathlib import Path
+
+import pytest
+import yaml
+
+from videoshift.engine.config import (
+    DEFAULTS,
+    apply_overrides,
+    experiment_configs,
+    load_config,
+    parse_override,
+    validate_config,
+)
+
+CONFIG_DIR = Path(__file__).parents[2] / "videoshift" / "configs"
+
+
+def test_override_values_are_parsed_as_yaml():
+    assert parse_override("train.epochs=3") == ("train.epochs", 3)
+    assert parse_override("optim.lr=1e-3") == ("optim.lr", 1e-3)
+    assert parse_override("optim.betas=[0.9, 0.99]") == ("optim.betas", [0.9, 0.99])
+    assert parse_override("train.clip_grad_norm=null") == ("train.clip_grad_norm", None)
+    assert parse_override("model.name=pst_t") == ("model.name", "pst_t")
+    assert parse_override("train.deterministic=true") == ("train.deterministic", True)
+    with pytest.raises(ValueError, match="key=value"):
+        parse_override("train.epochs")
+
+
+def test_overrides_create_sections_and_merge_mappings():
+    cfg = apply_overrides(DEFAULTS, ["model.kwargs.depths=[1, 1]", "optim={lr: 0.5}"])
+    assert cfg["model"]["kwargs"] == {"depths": [1, 1]}
+    assert cfg["optim"]["lr"] == 0.5 and cfg["optim"]["name"] == "adamw"  # merged, not replaced
+    assert DEFAULTS["model"]["kwargs"] == {}  # defaults untouched
+
+
+def test_unknown_keys_and_bad_choices_are_named(tmp_path):
+    path = tmp_path / "c.yaml"
+    path.write_text(yaml.safe_dump({"model": {"name": "x"}, "train": {"epoch": 3}, "optimm": {}}))
+    with pytest.raises(ValueError, match=r"optimm.*train\.epoch|train\.epoch.*optimm"):
+        load_config(path)
+    path.write_text(yaml.safe_dump({"model": {"name": "x"}}))
+    with pytest.raises(ValueError, match=r"optim\.name"):
+        load_config(path, ["optim.name=adam"])
+    with pytest.raises(ValueError, match=r"train\.epochs"):
+        load_config(path, ["train.epochs=0"])
+
+
+def test_yaml_file_over_defaults_with_name_from_file(tmp_path):
+    path = tmp_path / "my_run.yaml"
+    path.write_text("model: {name: foo}\ntrain: {epochs: 5}\n")
+    cfg = load_config(path, ["train.batch_size=3"])
+    assert (cfg["name"], cfg["train"]["epochs"], cfg["train"]["batch_size"]) == ("my_run", 5, 3)
+    assert cfg["optim"]["weight_decay"] == DEFAULTS["optim"]["weight_decay"]
+
+
+def test_default_config_is_packaged_and_expands_into_runs():
+    cfg = load_config(None)
+    assert cfg["name"] == "synthetic_default" and cfg["data"]["dataset"] == "synthetic"
+    runs = experiment_configs(cfg)
+    names = [run["model"]["name"] for run in runs]
+    assert "pst_t" in names and "swin2d_t" in names
+    assert len({run["name"] for run in runs}) == len(runs)
+    for run in runs:
+        validate_config(run)
+        assert run["experiments"] is None
+
+
+def test_builtin_configs_load_by_name():
+    assert load_config("pst_t_sthv2")["model"]["name"] == "pst_t"
+    with pytest.raises(ValueError, match="built-in"):
+        load_config("no_such_config")
+
+
+PAPER_CONFIGS = sorted(p for p in CONFIG_DIR.glob("*.yaml") if p.stem != "synthetic_default")
+
+
+def test_every_paper_setting_has_a_config():
+    stems = {p.stem for p in PAPER_CONFIGS}
+    for model in ("pst_t", "pst_t_tw2", "pst_b", "pst_b_tw2"):
+        assert {f"{model}_{d}" for d in ("sthv1", "sthv2", "k400", "diving48")} <= stems
+    for model in ("tsn", "tsm", "stsm"):
+        for backbone in ("r50", "mbv2"):
+            assert {f"{model}_{backbone}_{d}" for d in ("k400", "sthv2")} <= stems
+
+
+@pytest.mark.parametrize("path", PAPER_CONFIGS, ids=lambda p: p.stem)
+def test_paper_config_is_valid(path):
+    from videoshift.models import is_model
+
+    cfg = load_config(path)
+    assert is_model(cfg["model"]["name"]), cfg["model"]["name"]
+    assert cfg["name"] == path.stem
+    assert cfg["paper_top1"] is None or 20 < cfg["paper_top1"] < 100
+    assert cfg["data"]["num_classes"] in (48, 174, 400)
+    assert "paper top-1" in path.read_text().splitlines()[0] or cfg["paper_top1"] is None

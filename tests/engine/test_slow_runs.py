@@ -1,0 +1,104 @@
+"""End-to-end runs in subprocesses: a training killed with SIGKILL and resumed, and 2-process DDP with gloo."""
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+import yaml
+from engine_standins import tiny_config
+
+from videoshift.engine import checkpointing
+
+SCRIPT = Path(__file__).with_name("engine_standins.py")
+ROOT = Path(__file__).parents[2]
+ENV = {**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{os.environ.get('PYTHONPATH', '')}", "OMP_NUM_THREADS": "1"}
+
+
+def _write_config(path, **sections):
+    cfg = tiny_config(**sections)
+    cfg["model"]["name"] = "engine_test_net"
+    path.write_text(yaml.safe_dump(cfg))
+    return path
+
+
+def _train(config, work_dir, *extra, launcher=(sys.executable,)):
+    return subprocess.Popen(
+        [*launcher, str(SCRIPT), "train", str(config), "--work-dir", str(work_dir), *extra],
+        env=ENV,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def _finish(proc):
+    out, _ = proc.communicate(timeout=120)
+    assert proc.returncode == 0, out
+    return out
+
+
+@pytest.mark.slow
+def test_sigkill_then_resume_ends_with_the_same_weights(tmp_path):
+    config = _write_config(
+        tmp_path / "tiny.yaml",
+        data={"delay": 0.02},
+        model={"kwargs": {"dropout": 0.3}},
+        train={"epochs": 4, "checkpoint_every": 3, "num_workers": 1},
+    )
+    reference = _train(config, tmp_path / "ref")
+    _finish(reference)
+
+    victim = _train(config, tmp_path / "killed")
+    latest = tmp_path / "killed" / "tiny" / "latest.pth"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        state = checkpointing.load(latest) if latest.is_file() else None
+        if state is not None and state["epoch"] >= 1 and state["step_in_epoch"] > 0:
+            break
+        time.sleep(0.02)
+    time.sleep(random.uniform(0.0, 0.15))  # kill at an arbitrary moment after a mid-epoch checkpoint
+    victim.send_signal(signal.SIGKILL)
+    victim.wait()
+    killed_at = checkpointing.load(latest)
+    assert killed_at["global_step"] < 32, "the run finished before it was killed"
+
+    _finish(_train(config, tmp_path / "killed", "--resume"))
+    ref = checkpointing.load(tmp_path / "ref" / "tiny" / "latest.pth")
+    resumed = checkpointing.load(latest)
+    assert resumed["global_step"] == ref["global_step"] == 32
+    for key, value in ref["model"].items():
+        assert torch.equal(value, resumed["model"][key]), key
+    for key in ("top1", "loss"):
+        assert _metrics(tmp_path / "ref")[-1][key] == _metrics(tmp_path / "killed")[-1][key]
+
+
+def _metrics(work_dir):
+    return [json.loads(line) for line in (work_dir / "tiny" / "metrics.jsonl").read_text().splitlines()]
+
+
+@pytest.mark.slow
+def test_two_gloo_processes_reach_the_weights_of_one_process_on_the_same_global_batch(tmp_path):
+    data = {"synthetic": {"num_train": 32, "num_val": 15}}  # 15: the ranks evaluate 8 and 7 items
+    one_cfg = _write_config(tmp_path / "one.yaml", name="tiny", data=data, train={"epochs": 2, "batch_size": 8})
+    one = _train(one_cfg, tmp_path / "1")
+    two = _train(
+        _write_config(tmp_path / "two.yaml", name="tiny", data=data, train={"epochs": 2, "batch_size": 4}),
+        tmp_path / "2",
+        launcher=(sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2"),
+    )
+    _finish(one), _finish(two)
+    single = checkpointing.load(tmp_path / "1" / "tiny" / "latest.pth")
+    ddp = checkpointing.load(tmp_path / "2" / "tiny" / "latest.pth")
+    assert single["global_step"] == ddp["global_step"] == 8
+    for key, value in single["model"].items():
+        torch.testing.assert_close(ddp["model"][key], value, rtol=1e-5, atol=1e-6)
+    m1, m2 = _metrics(tmp_path / "1"), _metrics(tmp_path / "2")
+    assert [r["count"] for r in m2] == [15, 15]  # predictions gathered from both ranks, each item once
+    assert [r["top1"] for r in m1] == [r["top1"] for r in m2]

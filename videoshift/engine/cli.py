@@ -1,0 +1,114 @@
+"""``videoshift train``, ``videoshift test`` and ``videoshift predict``: argument parsing over :mod:`runner`."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from pathlib import Path
+
+from videoshift.bench.common import add_output_arguments
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    """Add the train, test and predict commands."""
+    train = subparsers.add_parser(
+        "train",
+        help="train a model from a YAML config (no config: the built-in synthetic comparison)",
+        description="Train the runs of CONFIG (a YAML file or a built-in config name) into --work-dir.",
+    )
+    train.add_argument("config", nargs="?", help="YAML config file or built-in name (default: synthetic_default)")
+    train.add_argument(
+        "--set",
+        dest="overrides",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override a config value, e.g. --set train.epochs=3 (repeatable)",
+    )
+    train.add_argument("--work-dir", type=Path, default=Path("work_dirs"), help="runs go to WORK_DIR/<run name>")
+    train.add_argument("--resume", action="store_true", help="continue each run from its latest checkpoint")
+    add_output_arguments(train)  # --json / --markdown copies of the comparison table
+    train.set_defaults(func=run_train)
+
+    test = subparsers.add_parser("test", help="evaluate a checkpoint with multi-view testing")
+    test.add_argument("config", help="YAML config file or built-in name (its data section is used)")
+    test.add_argument("--checkpoint", required=True, type=Path)
+    test.add_argument("--views", help="CLIPSxCROPS, e.g. 4x3 (default: the config's test views)")
+    test.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
+    test.add_argument("--out", type=Path, help="folder for results.json and confusion.npy (default: beside CKPT)")
+    test.set_defaults(func=run_test)
+
+    pred = subparsers.add_parser("predict", help="top-k classes of video files")
+    pred.add_argument("videos", nargs="+", type=Path)
+    pred.add_argument("--checkpoint", required=True, type=Path)
+    pred.add_argument("--top-k", type=int, default=5)
+    pred.set_defaults(func=run_predict)
+
+
+def _setup_logging() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S", stream=sys.stderr)
+
+
+def run_train(args: argparse.Namespace) -> int:
+    """Train every run of the config and print the side-by-side table."""
+    from videoshift.bench.common import environment, report
+    from videoshift.engine import distributed
+    from videoshift.engine.config import load_config
+    from videoshift.engine.runner import train_runs
+    from videoshift.engine.train import TrainingDiverged
+
+    _setup_logging()
+    cfg = load_config(args.config, args.overrides)
+    try:
+        rows = train_runs(cfg, args.work_dir, resume=args.resume)
+    except TrainingDiverged as exc:
+        logging.getLogger("videoshift.train").error("%s", exc)
+        return 1
+    finally:
+        distributed.cleanup()
+    if os.environ.get("RANK", "0") == "0":  # torchrun: one table, from rank 0
+        columns = ["name", "model", "top1", "top5", "params", "gmacs", "minutes"]
+        for row in rows:
+            print(f"{row['name']}: {row['run_dir']}")
+        device = distributed.resolve_device(cfg["train"]["device"])
+        report(f"videoshift train {cfg['name']}", rows, columns, environment(device), args)
+    return 0
+
+
+def run_test(args: argparse.Namespace) -> int:
+    """Evaluate a checkpoint on the config's test split and print the metrics."""
+    from videoshift.engine.config import load_config
+    from videoshift.engine.runner import evaluate_checkpoint
+
+    _setup_logging()
+    cfg = load_config(args.config, args.overrides)
+    out = args.out or args.checkpoint.parent / f"test_{args.checkpoint.stem}"
+    batch = cfg["eval"]["batch_size"] or cfg["train"]["batch_size"]
+    result = evaluate_checkpoint(
+        args.checkpoint,
+        cfg["data"],
+        out,
+        args.views,
+        cfg["eval"]["average"],
+        batch,
+        cfg["train"]["num_workers"],
+        cfg["train"]["device"],
+    )
+    keys = ["top1", "top5", "mean_class_acc", "loss", "count"] + [k for k in result if k.startswith("video_")]
+    print("  ".join(f"{k} {result[k]:.2f}" if isinstance(result[k], float) else f"{k} {result[k]}" for k in keys))
+    print(f"results: {out}")
+    return 0
+
+
+def run_predict(args: argparse.Namespace) -> int:
+    """Print the top-k classes of each video."""
+    from videoshift.engine.runner import predict_videos
+
+    _setup_logging()
+    for video, top in zip(args.videos, predict_videos(args.videos, args.checkpoint, args.top_k), strict=True):
+        print(video)
+        for rank, (name, prob) in enumerate(top, 1):
+            print(f"  {rank}. {name}  {prob:.4f}")
+    return 0

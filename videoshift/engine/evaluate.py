@@ -1,0 +1,106 @@
+"""Multi-view evaluation: views → averaged probabilities → metrics, gathered over every rank, saved as data."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Hashable, Sequence
+from contextlib import nullcontext
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+from torch.utils.data import DataLoader
+
+from videoshift.engine import distributed
+from videoshift.engine.metrics import aggregate_by_key, average_views, classification_metrics
+
+
+@dataclass
+class Predictions:
+    """Per-video probabilities ``(N, K)``, labels ``(N,)`` and dataset indices ``(N,)``, sorted by index."""
+
+    probs: torch.Tensor
+    labels: torch.Tensor
+    indices: torch.Tensor
+
+
+def autocast(device: torch.device, amp: str) -> Any:
+    """The autocast context of ``amp`` ("none", "bf16", "fp16") on ``device``."""
+    if amp == "none":
+        return nullcontext()
+    if amp == "fp16" and device.type != "cuda":
+        raise ValueError("train.amp='fp16' needs a CUDA device; use 'bf16' on the CPU")
+    return torch.autocast(device.type, dtype=torch.float16 if amp == "fp16" else torch.bfloat16)
+
+
+@torch.no_grad()
+def predict(model: nn.Module, loader: DataLoader, device: torch.device, average: str = "prob", amp: str = "none"):
+    """Run ``model`` over every view of every item of ``loader`` and gather the results of all ranks.
+
+    Items are ``{"clip": (V, C, T, H, W), "label", "index"}`` (a 4-D training-style clip counts as one view).
+
+    Returns:
+        :class:`Predictions` over the whole dataset.
+    """
+    was_training = model.training
+    model.eval()
+    probs, labels, indices = [], [], []
+    try:
+        for batch in loader:
+            clips = batch["clip"].to(device, non_blocking=True)
+            if clips.ndim == 5:
+                clips = clips[:, None]  # (B, C, T, H, W) -> (B, 1, C, T, H, W)
+            b, v = clips.shape[:2]
+            with autocast(device, amp):
+                logits = model(clips.flatten(0, 1))  # (B*V, K)
+            probs.append(average_views(logits.reshape(b, v, -1), average))
+            labels.append(batch["label"].to(device))
+            indices.append(batch["index"].to(device))
+    finally:
+        model.train(was_training)
+    if not probs:
+        raise ValueError("the evaluation loader is empty")
+    gathered = [distributed.all_gather_rows(torch.cat(t)) for t in (probs, labels, indices)]
+    order = gathered[2].argsort()
+    return Predictions(*(t[order].cpu() for t in gathered))
+
+
+def video_keys(dataset: Any, indices: torch.Tensor) -> Sequence[Hashable] | None:
+    """The video of each item when a dataset lists several clips per video (``samples[i].path``), else ``None``."""
+    samples = getattr(dataset, "samples", None)
+    if samples is None:
+        return None
+    keys = [getattr(samples[int(i)], "path", None) for i in indices]
+    if None in keys or len(set(keys)) == len(keys):
+        return None
+    return keys
+
+
+def score(predictions: Predictions, keys: Sequence[Hashable] | None = None) -> dict[str, Any]:
+    """Clip-level metrics, plus ``video_*`` metrics when ``keys`` group several clips per video."""
+    result = classification_metrics(predictions.probs, predictions.labels)
+    if keys is not None:
+        probs, labels, _ = aggregate_by_key(predictions.probs, predictions.labels, keys)
+        video = classification_metrics(probs, labels)
+        result.update({f"video_{k}": video[k] for k in ("top1", "top5", "mean_class_acc", "count")})
+    return result
+
+
+def save_results(result: dict[str, Any], out_dir: str | Path, class_names: Sequence[str] | None = None) -> Path:
+    """Write ``confusion.npy`` and ``results.json`` (summary metrics, per-class accuracy) under ``out_dir``."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    np.save(out / "confusion.npy", result["confusion"].numpy())
+    names = list(class_names) if class_names else [str(i) for i in range(len(result["per_class_acc"]))]
+    summary = {k: v for k, v in result.items() if k not in ("confusion", "per_class_acc")}
+    summary["per_class"] = [
+        {"class": i, "name": name, "accuracy": acc, "support": int(result["confusion"][i].sum())}
+        for i, (name, acc) in enumerate(zip(names, result["per_class_acc"], strict=True))
+    ]
+    summary["confusion"] = result["confusion"].tolist()
+    path = out / "results.json"
+    path.write_text(json.dumps(summary, indent=1), encoding="utf-8")
+    return path

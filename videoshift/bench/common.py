@@ -104,8 +104,14 @@ def report(
     columns: Sequence[str],
     env: dict[str, Any],
     args: argparse.Namespace,
+    *,
+    width: int | None = None,
 ) -> None:
-    """Print the table to the terminal and write the optional JSON / Markdown outputs."""
+    """Print the table to the terminal and write the optional JSON / Markdown outputs.
+
+    ``width`` sets the terminal table's width in characters (default: the terminal's), so that
+    wide tables are not folded when the output is piped.
+    """
     from rich.console import Console
     from rich.table import Table
 
@@ -114,7 +120,7 @@ def report(
         table.add_column(column, justify="left" if column in ("name", "model", "op", "case") else "right")
     for row in rows:
         table.add_row(*(_format(row.get(c)) for c in columns))
-    console = Console()
+    console = Console(width=width)
     console.print(table)
     console.print(", ".join(f"{k}={v}" for k, v in env.items()), style="dim")
     if getattr(args, "json", None):

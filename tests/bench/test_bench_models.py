@@ -9,7 +9,8 @@ from bench_tiny_models import expected_macs, expected_params, register
 from videoshift.bench.flops import count_macs, count_params
 from videoshift.bench.memory import ModelSpec, RunSettings, build_model, make_clip
 from videoshift.bench.models import add_ratios, parse_accuracy, parse_model_kwargs, plan
-from videoshift.bench.presets import PRESETS
+from videoshift.bench.plot import plot_models
+from videoshift.bench.presets import PRESETS, PaperRow, Preset
 from videoshift.cli import main
 from videoshift.models import is_model, registry
 
@@ -128,3 +129,44 @@ def test_plan_from_preset_keeps_paper_rows_and_filters():
         plan(_args(models="a", model_kw=["other:x=1"]))
     with pytest.raises(ValueError, match="--models"):
         plan(_args())
+
+
+def test_preset_puts_paper_figures_and_their_ratios_beside_measured(tiny_registry, tmp_path, monkeypatch):
+    rows = (
+        PaperRow(
+            "Small", "bench_tiny_conv3d", gmacs=10, memory_gb=1.0, latency_ms=20, throughput_vps=40, top1={"d": 50}
+        ),
+        PaperRow("Wide", "bench_tiny_conv3d_wide", {"width": 6}, gmacs=15, latency_ms=30, top1={"d": 60}),
+        PaperRow("Absent", None, gmacs=12, latency_ms=25, top1={"d": 55}),
+    )
+    monkeypatch.setitem(PRESETS, "tiny-table", Preset("tiny-table", "a tiny table", "d", rows, note="tiny note"))
+    result = _run(tmp_path, "--preset", "tiny-table", "--num-classes", "2", *FAST)
+    small, wide, absent = result["rows"]
+    assert [r["model"] for r in result["rows"]] == ["Small", "Wide", "Absent"]
+    assert wide["params"] == expected_params(6, 2) and wide["macs"] == expected_macs(6, 2, frames=2, size=8)
+    assert (small["paper_gmacs"], wide["paper_lat_ms"], absent["paper_gmacs"]) == (10, 30, 12)
+    assert [r["paper_lat_ms_x"] for r in result["rows"]] == [1.0, 1.5, 1.25]
+    assert [r["paper_gmacs_x"] for r in result["rows"]] == [1.0, 1.5, 1.2]
+    assert [r["paper_vps_x"] for r in result["rows"]] == [1.0, None, None]
+    assert [r["top1"] for r in result["rows"]] == [50, 60, 55]
+    assert absent.get("macs") is None and absent["macs_x"] is None
+    assert wide["macs_x"] == wide["macs"] / small["macs"]
+    assert "a tiny table" in result["title"] and "tiny note" in result["title"]
+
+
+def test_plot_with_memory_panel(tmp_path):
+    rows = [
+        {"model": "a", "lat_b1_ms": 10.0, "top1": 40.0, "mem_infer_gib": 1.0, "mem_train_gib": 3.0},
+        {"model": "b", "lat_b1_ms": 20.0, "top1": None, "mem_infer_gib": 2.0, "mem_train_gib": None},
+        {"model": "paper only", "top1": 50.0},
+    ]
+    path = tmp_path / "plot.png"
+    plot_models(rows, path, latency_key="lat_b1_ms", title="t")
+    from matplotlib.image import imread
+
+    height, width, _ = imread(path).shape
+    assert (height, width) == (500, 1200)  # two panels, 12x5 inches at 100 dpi
+    plot_models(rows[:1], path, latency_key="lat_b1_ms")
+    assert imread(path).shape[:2] == (500, 1200)
+    plot_models([{"model": "a", "lat_b1_ms": 1.0}], path, latency_key="lat_b1_ms")
+    assert imread(path).shape[:2] == (500, 600)  # no memory: the latency panel alone

@@ -158,7 +158,7 @@ def plan(args: argparse.Namespace) -> tuple[list[tuple[ModelSpec | None, PaperRo
 
 
 def columns_for(rows: Sequence[dict[str, Any]], batches: Sequence[int], preset: Preset | None) -> list[str]:
-    """Columns of the printed table: measured figures, ratios to the first row, then the paper's."""
+    """Printed columns: measured figures, ratios to the first row, then the paper's; empty ones left out."""
     latency = f"lat_b{batches[0]}_ms"
     throughput = [f"vps_b{b}" for b in batches[1:]]
     memory = [key for key in MEMORY_KEYS.values() if any(key in row for row in rows)]
@@ -167,9 +167,8 @@ def columns_for(rows: Sequence[dict[str, Any]], batches: Sequence[int], preset: 
     if preset is not None:
         columns += ["paper_gmacs", "paper_lat_ms", "paper_lat_ms_x", "paper_vps", "paper_vps_x"]
         columns += ["paper_mem_gb", "paper_mem_gb_x"]
-    if any(row.get("top1") is not None for row in rows):
-        columns.append("top1")
-    return columns
+    columns.append("top1")
+    return [c for c in columns if c == "model" or any(row.get(c) is not None for row in rows)]
 
 
 def run_benchmark(args: argparse.Namespace) -> tuple[list[dict[str, Any]], list[str], str, RunSettings]:

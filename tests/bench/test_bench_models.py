@@ -90,6 +90,11 @@ def test_real_registry_model_counts(tmp_path):
     assert row["macs"] == count_macs(model, make_clip(spec, settings, 1))
 
 
+def test_bad_arguments_exit_with_a_message(tiny_registry, capsys):
+    assert main(["bench", "models", "--models", "bench_tiny_conv3d", "--batch", "1,x"]) == 2
+    assert "--batch must list positive batch sizes like 1,4, got '1,x'" in capsys.readouterr().err
+
+
 def test_parsers_name_bad_input():
     assert parse_model_kwargs(["m:window_size=[16,7,7]", "m:rpe=general", "n:flag=true"]) == {
         "m": {"window_size": [16, 7, 7], "rpe": "general"},
@@ -126,7 +131,11 @@ def test_plan_from_preset_keeps_paper_rows_and_filters():
         ("TSM+TSN R-50 16f", 4, 256, {"shift_div": 4}),
     ]
     with pytest.raises(ValueError, match="not benchmarked: other"):
-        plan(_args(models="a", model_kw=["other:x=1"]))
+        plan(_args(models="deit_s_2d", model_kw=["other:x=1"]))
+    with pytest.raises(ValueError, match="unknown models no_such_model"):
+        plan(_args(models="deit_s_2d,no_such_model"))
+    with pytest.raises(ValueError, match="no row of preset 'stsm-table4': pst_t"):
+        plan(_args(preset="stsm-table4", models="tsm_r50,pst_t"))
     with pytest.raises(ValueError, match="--models"):
         plan(_args())
 

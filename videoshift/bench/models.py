@@ -22,6 +22,7 @@ from videoshift.bench.common import add_output_arguments, environment, report, t
 from videoshift.bench.flops import count_macs, count_params
 from videoshift.bench.memory import MODES, ModelSpec, RunSettings, build_model, import_modules, make_clip, peak_memory
 from videoshift.bench.presets import PRESETS, PaperRow, Preset, get_preset
+from videoshift.models import is_model, list_models
 
 GIB = 2**30
 MEMORY_KEYS = {"inference": "mem_infer_gib", "train": "mem_train_gib"}
@@ -144,6 +145,13 @@ def plan(args: argparse.Namespace) -> tuple[list[tuple[ModelSpec | None, PaperRo
             for row in preset.rows
             if not names or row.label in names or row.model in names
         ]
+    if preset is not None and names:
+        unmatched = [n for n in names if not any(n in (row.label, row.model) for row in preset.rows)]
+        if unmatched:
+            raise ValueError(f"--models names no row of preset {preset.name!r}: {', '.join(unmatched)}")
+    unregistered = sorted({name for _, name, *_ in pairs if name is not None and not is_model(name)})
+    if unregistered:
+        raise ValueError(f"unknown models {', '.join(unregistered)}; registered: {', '.join(list_models())}")
     planned = []
     for label, name, kwargs, frames, size, paper in pairs:
         if name is None:
@@ -182,9 +190,12 @@ def run_benchmark(args: argparse.Namespace) -> tuple[list[dict[str, Any]], list[
         threads=args.threads,
     )
     import_modules(settings.imports)
-    batches = [int(b) for b in args.batch.split(",")]
+    try:
+        batches = [int(b) for b in args.batch.split(",")]
+    except ValueError:
+        batches = []
     if not batches or min(batches) < 1:
-        raise ValueError(f"--batch must list positive batch sizes, got {args.batch!r}")
+        raise ValueError(f"--batch must list positive batch sizes like 1,4, got {args.batch!r}")
     memory = {"all": MODES, "inference": ("inference",), "none": ()}[args.memory]
     accuracy = parse_accuracy(args.accuracy)
     planned, preset = plan(args)
@@ -226,7 +237,11 @@ def run(args: argparse.Namespace) -> int:
     if args.threads is not None:
         torch.set_num_threads(args.threads)
     try:
-        rows, columns, title, settings = run_benchmark(args)
+        try:
+            rows, columns, title, settings = run_benchmark(args)
+        except ValueError as error:
+            _progress().print(f"error: {error}", style="red", markup=False, highlight=False)
+            return 2
         env = environment(settings.device, getattr(torch, settings.dtype))
         env["channels_last"] = settings.channels_last
         report(title, rows, columns, env, args, width=sum(max(len(column), 9) + 3 for column in columns))

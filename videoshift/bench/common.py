@@ -52,13 +52,20 @@ def time_callable(
         fn()
         _synchronize(device)
         samples.append((time.perf_counter() - start) * 1e3)
-    quartiles = statistics.quantiles(samples, n=4) if len(samples) > 1 else [samples[0]] * 3
+    return summarize(samples)
+
+
+def summarize(samples_ms: Sequence[float]) -> Timing:
+    """Median, extremes and interquartile range of wall times in milliseconds."""
+    if not samples_ms:
+        raise ValueError("summarize needs at least one sample")
+    quartiles = statistics.quantiles(samples_ms, n=4) if len(samples_ms) > 1 else [samples_ms[0]] * 3
     return Timing(
-        median_ms=statistics.median(samples),
-        min_ms=min(samples),
-        max_ms=max(samples),
+        median_ms=statistics.median(samples_ms),
+        min_ms=min(samples_ms),
+        max_ms=max(samples_ms),
         iqr_ms=quartiles[2] - quartiles[0],
-        repeats=repeats,
+        repeats=len(samples_ms),
     )
 
 

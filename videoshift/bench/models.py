@@ -11,14 +11,15 @@ ratios, beside the measured ones.
 from __future__ import annotations
 
 import argparse
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 import torch
 import yaml
+from torch import nn
 
-from videoshift.bench.common import add_output_arguments, environment, report, time_callable
+from videoshift.bench.common import Timing, add_output_arguments, environment, report, summarize, time_callable
 from videoshift.bench.flops import count_macs, count_params
 from videoshift.bench.memory import MODES, ModelSpec, RunSettings, build_model, import_modules, make_clip, peak_memory
 from videoshift.bench.presets import PRESETS, PaperRow, Preset, get_preset
@@ -36,47 +37,70 @@ PAPER_KEYS = {
 }
 
 
-def _counts_and_timings(
-    spec: ModelSpec, settings: RunSettings, *, batches: Sequence[int], warmup: int, repeats: int
-) -> dict[str, Any]:
-    """Parameters, multiply-adds at batch 1, and inference timings per batch size of one model."""
-    model = build_model(spec, settings)
-    row: dict[str, Any] = {"params": count_params(model), "macs": count_macs(model, make_clip(spec, settings, 1))}
-    row["params_m"] = row["params"] / 1e6
-    row["gmacs"] = row["macs"] / 1e9
-    for batch in batches:
-        clip = make_clip(spec, settings, batch)
+def time_in_turns(calls: Sequence[Callable[[], object]], *, warmup: int, repeats: int, device: str) -> list[Timing]:
+    """Timings of ``repeats`` calls of each callable, the callables taking turns call by call.
 
-        def forward(clip: torch.Tensor = clip) -> None:
-            with torch.inference_mode():
-                model(clip)
+    Taking turns exposes every model to the same machine load, which on a shared CPU drifts
+    within seconds; timing one model after another would turn the drift into false ratios.
+    """
+    for _ in range(warmup):
+        for call in calls:
+            call()
+    samples: list[list[float]] = [[] for _ in calls]
+    for _ in range(repeats):
+        for call, times in zip(calls, samples, strict=True):
+            times.append(time_callable(call, warmup=0, repeats=1, device=device).median_ms)
+    return [summarize(times) for times in samples]
 
-        timing = time_callable(forward, warmup=warmup, repeats=repeats, device=settings.device)
-        row[f"lat_b{batch}_ms"] = timing.median_ms
-        row[f"lat_b{batch}_iqr_ms"] = timing.iqr_ms
-        row[f"lat_b{batch}_min_ms"] = timing.min_ms
-        row[f"vps_b{batch}"] = batch * 1e3 / timing.median_ms
-    return row
+
+def _inference(model: nn.Module, clip: torch.Tensor) -> Callable[[], object]:
+    def call() -> object:
+        with torch.inference_mode():
+            return model(clip)
+
+    return call
 
 
 def measure(
-    spec: ModelSpec,
+    specs: Sequence[ModelSpec],
     settings: RunSettings,
     *,
     batches: Sequence[int],
     warmup: int,
     repeats: int,
     memory: Iterable[str] = MODES,
-) -> dict[str, Any]:
-    """All figures of one model: counts, timings per batch size and peak memory at ``batches[0]``.
+    progress: Callable[[str], object] = lambda message: None,
+) -> list[dict[str, Any]]:
+    """All figures of the models: counts, timings per batch size and peak memory at ``batches[0]``.
 
-    The timed model is released before the memory is measured, so that on CUDA it is not counted.
+    The models are built together and timed in turns (:func:`time_in_turns`); they are released
+    before the memory is measured one model at a time, so that on CUDA they are not counted.
     """
-    row: dict[str, Any] = {"model": spec.label, "name": spec.name, "frames": spec.frames, "size": spec.size}
-    row.update(_counts_and_timings(spec, settings, batches=batches, warmup=warmup, repeats=repeats))
-    for mode in memory:
-        row[MEMORY_KEYS[mode]] = peak_memory(spec, settings, batch=batches[0], mode=mode) / GIB
-    return row
+    rows: list[dict[str, Any]] = [
+        {"model": spec.label, "name": spec.name, "frames": spec.frames, "size": spec.size} for spec in specs
+    ]
+    models = []
+    for spec, row in zip(specs, rows, strict=True):
+        progress(f"building and counting {spec.label} ({spec.name}, {spec.frames}x{spec.size}²)")
+        models.append(build_model(spec, settings))
+        row.update(params=count_params(models[-1]), macs=count_macs(models[-1], make_clip(spec, settings, 1)))
+        row.update(params_m=row["params"] / 1e6, gmacs=row["macs"] / 1e9)
+    for batch in batches:
+        progress(f"timing batch {batch}: {warmup} warm-up and {repeats} timed rounds of {len(models)} models")
+        calls = [_inference(m, make_clip(s, settings, batch)) for m, s in zip(models, specs, strict=True)]
+        timings = time_in_turns(calls, warmup=warmup, repeats=repeats, device=settings.device)
+        for row, timing in zip(rows, timings, strict=True):
+            row[f"lat_b{batch}_ms"] = timing.median_ms
+            row[f"lat_b{batch}_iqr_ms"] = timing.iqr_ms
+            row[f"lat_b{batch}_min_ms"] = timing.min_ms
+            row[f"vps_b{batch}"] = batch * 1e3 / timing.median_ms
+        del calls
+    del models
+    for spec, row in zip(specs, rows, strict=True):
+        for mode in memory:
+            progress(f"peak memory of {spec.label}, {mode}")
+            row[MEMORY_KEYS[mode]] = peak_memory(spec, settings, batch=batches[0], mode=mode) / GIB
+    return rows
 
 
 def paper_fields(paper: PaperRow, dataset: str) -> dict[str, Any]:
@@ -199,14 +223,13 @@ def run_benchmark(args: argparse.Namespace) -> tuple[list[dict[str, Any]], list[
     memory = {"all": MODES, "inference": ("inference",), "none": ()}[args.memory]
     accuracy = parse_accuracy(args.accuracy)
     planned, preset = plan(args)
-    progress = _progress()
+    specs = [spec for spec, _ in planned if spec is not None]
+    progress = _progress().print
+    timing = {"batches": batches, "warmup": args.warmup, "repeats": args.repeats}
+    measured_rows = iter(measure(specs, settings, **timing, memory=memory, progress=progress))
     rows = []
     for spec, paper in planned:
-        if spec is None:
-            row: dict[str, Any] = {"model": paper.label, "name": None}
-        else:
-            progress.print(f"measuring {spec.label} ({spec.name}, {spec.frames}x{spec.size}²)")
-            row = measure(spec, settings, batches=batches, warmup=args.warmup, repeats=args.repeats, memory=memory)
+        row = next(measured_rows) if spec is not None else {"model": paper.label, "name": None}
         if paper is not None:
             row.update(paper_fields(paper, preset.dataset))
         row["top1"] = accuracy.get(row["model"], accuracy.get(row["name"], row.get("paper_top1")))

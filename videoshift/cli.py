@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from videoshift import __version__
 
 # Modules that contribute sub-commands, in the order they appear in ``--help``.
-COMMAND_MODULES: tuple[str, ...] = ("videoshift.bench.cli",)
+COMMAND_MODULES: tuple[str, ...] = ("videoshift.data.cli", "videoshift.bench.cli")
 
 
 def build_parser() -> argparse.ArgumentParser:

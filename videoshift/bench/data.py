@@ -1,0 +1,132 @@
+"""``videoshift bench data``: clips/s of video reading, seek-aware vs decoding every frame.
+
+Readers compared on each video, for TSN 8-segment sampling and dense 32×2 clips (training-mode random indices,
+fresh per call):
+
+* ``seek``: :class:`~videoshift.data.readers.PyAVReader` (keyframe seeks, non-reference frames skipped, only
+  wanted frames converted to RGB);
+* ``sequential``: the same reader without seeking (decodes from the first frame, converts only wanted frames);
+* ``full``: the naive loader, every frame decoded and converted to RGB, then indexed.
+
+Single-process rows time one clip at a time, the methods taking turns on the same random clips (so that other
+load on the machine affects them alike); ``loader`` rows run a ``DataLoader`` with ``--workers`` processes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader, Dataset
+
+from videoshift.bench.common import add_output_arguments, environment, report
+from videoshift.data.readers import PyAVReader, count_frames
+from videoshift.data.samplers import DenseSampler, FrameSampler, TSNSampler
+
+DEFAULT_VIDEOS = ("../shared/data/videos/demo.mp4", "../shared/data/videos/test.mp4")
+SAMPLINGS: dict[str, FrameSampler] = {
+    "tsn8": TSNSampler(num_frames=8),
+    "dense32x2": DenseSampler(clip_len=32, frame_interval=2),
+}
+
+
+def read_full(path: str | Path, indices: np.ndarray) -> torch.Tensor:
+    """Decode every frame to RGB, then index: what a loader without seeking does."""
+    import av
+
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"
+        frames = np.stack([frame.to_ndarray(format="rgb24") for frame in container.decode(stream)])
+    return torch.from_numpy(frames[indices])
+
+
+Reader = Callable[[str | Path, np.ndarray], torch.Tensor]
+
+
+def _readers() -> dict[str, Reader]:
+    return {"seek": PyAVReader().read, "sequential": PyAVReader(seek=False).read, "full": read_full}
+
+
+class _ClipSource(Dataset):
+    """``length`` random clips of one video, read by one method (a DataLoader workload)."""
+
+    def __init__(self, path: Path, sampler: FrameSampler, method: str, length: int) -> None:
+        self.path, self.sampler, self.method, self.length = path, sampler, method, length
+
+    def __len__(self) -> int:
+        return self.length
+
+    def __getitem__(self, index: int) -> torch.Tensor:
+        rng = np.random.default_rng(int(torch.randint(2**62, ())))
+        return _readers()[self.method](self.path, self.sampler(count_frames(self.path), rng=rng))
+
+
+def _loader_clips_per_s(path: Path, sampler: FrameSampler, method: str, workers: int, clips: int) -> float:
+    loader = DataLoader(_ClipSource(path, sampler, method, clips), batch_size=1, num_workers=workers)
+    start = time.perf_counter()
+    for _ in loader:
+        pass
+    return clips / (time.perf_counter() - start)
+
+
+def _interleaved_ms(readers: dict[str, Reader], path: Path, clips: list[np.ndarray]) -> dict[str, list[float]]:
+    """Wall times (ms) per reader of ``clips[1:]`` (``clips[0]`` warms up), the readers taking turns clip by clip
+    so that other load on the machine affects them alike."""
+    for read in readers.values():
+        read(path, clips[0])
+    times: dict[str, list[float]] = {name: [] for name in readers}
+    for clip in clips[1:]:
+        for name, read in readers.items():
+            start = time.perf_counter()
+            read(path, clip)
+            times[name].append((time.perf_counter() - start) * 1e3)
+    return times
+
+
+def _measure(path: Path, sampling: str, sampler: FrameSampler, args: argparse.Namespace) -> list[dict]:
+    """Rows of one video × sampling case, one per reading method (all methods read the same random clips)."""
+    total = count_frames(path)
+    rng = np.random.default_rng(0)
+    times = _interleaved_ms(_readers(), path, [sampler(total, rng=rng) for _ in range(args.repeats + 1)])
+    full = statistics.median(times["full"])
+    rows = []
+    for method, samples in times.items():
+        median = statistics.median(samples)
+        row = {"case": f"{path.name} {sampling}", "method": method, "frames": total, "median_ms": median}
+        row |= {"min_ms": min(samples), "clips_per_s": 1e3 / median, "speedup_vs_full": full / median}
+        if args.workers > 0 and method != "sequential":
+            row["loader_clips_per_s"] = _loader_clips_per_s(path, sampler, method, args.workers, args.loader_clips)
+        rows.append(row)
+    return rows
+
+
+def run(args: argparse.Namespace) -> int:
+    """Measure and report; returns the exit code."""
+    videos = [Path(v) for v in args.videos]
+    missing = [str(v) for v in videos if not v.is_file()]
+    if missing:
+        raise SystemExit(f"videos not found: {missing} (pass --videos)")
+    rows = [
+        row for path in videos for name, sampler in SAMPLINGS.items() for row in _measure(path, name, sampler, args)
+    ]
+    columns = ["case", "method", "frames", "median_ms", "min_ms", "clips_per_s", "speedup_vs_full"]
+    columns += ["loader_clips_per_s"]
+    report(f"video reading (DataLoader workers={args.workers})", rows, columns, environment("cpu"), args)
+    return 0
+
+
+def add_parser(bench_subparsers: argparse._SubParsersAction) -> None:
+    """Add ``videoshift bench data``."""
+    parser = bench_subparsers.add_parser("data", help="video reading: seek-aware vs decoding every frame")
+    parser.add_argument("--videos", nargs="+", default=list(DEFAULT_VIDEOS), help="video files to read")
+    parser.add_argument("--repeats", type=int, default=10, help="timed clips per reader and case")
+    parser.add_argument("--workers", type=int, default=2, help="DataLoader workers (0: skip the loader rows)")
+    parser.add_argument("--loader-clips", type=int, default=16, help="clips read through the DataLoader")
+    add_output_arguments(parser)
+    parser.set_defaults(func=run)

@@ -1,0 +1,171 @@
+"""Registered Swin video models: 2D Swin, Video Swin and PST, with the TPS paper's settings.
+
+Every entrypoint takes ``num_classes``, ``num_frames``, ``pretrained``, ``drop_path_rate``,
+``dropout``, the architecture overrides ``embed_dim``, ``depths``, ``num_heads``, ``window_size``,
+``patch_size`` (an int sets the spatial size and keeps the temporal one), ``rpe``, and the
+Table 2 switches ``mixing``, ``shift_pattern``, ``tps_stages``, ``alternate``, ``shift_back``,
+``shift_rpe``, ``channel_div`` (see :class:`ShiftSettings`).
+
+``pretrained=True`` inflates timm's ImageNet Swin weights (downloaded by timm) into the model.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from videoshift.models.metadata import PaperSetting, register_setting
+from videoshift.models.registry import register_model
+from videoshift.models.swin_video import ShiftSettings, SwinVideoBackbone, SwinVideoRecognizer
+
+logger = logging.getLogger(__name__)
+
+_SIZES: dict[str, dict[str, Any]] = {
+    "t": {"embed_dim": 96, "depths": (2, 2, 6, 2), "num_heads": (3, 6, 12, 24), "drop_path_rate": 0.1},
+    "b": {"embed_dim": 128, "depths": (2, 2, 18, 2), "num_heads": (4, 8, 16, 32), "drop_path_rate": 0.2},
+}
+#: timm names of the ImageNet Swin models inflated by ``pretrained=True``.
+IMAGENET_SWIN = {"t": "swin_tiny_patch4_window7_224", "b": "swin_base_patch4_window7_224"}
+_SHIFT_KEYS = {
+    "mixing": "mixing",
+    "shift_pattern": "pattern",
+    "tps_stages": "tps_stages",
+    "alternate": "alternate",
+    "shift_back": "shift_back",
+    "shift_rpe": "shift_rpe",
+    "channel_div": "channel_div",
+}
+_ARCH_KEYS = ("embed_dim", "depths", "num_heads")
+
+
+def build_swin_video(
+    size: str,
+    defaults: dict[str, Any],
+    *,
+    num_classes: int = 400,
+    num_frames: int = 32,
+    pretrained: bool = False,
+    dropout: float = 0.5,
+    **kwargs: Any,
+) -> SwinVideoRecognizer:
+    """Build a Swin video recognizer of ``size`` (``"t"``/``"b"``) from entrypoint ``defaults`` + overrides."""
+    overridden = [k for k in _ARCH_KEYS if k in kwargs and _as_tuple(kwargs[k]) != _as_tuple(_SIZES[size][k])]
+    if pretrained and overridden:
+        raise ValueError(f"pretrained=True needs the standard architecture; overridden: {', '.join(overridden)}")
+    config = {**_SIZES[size], "patch_size": (2, 4, 4), "window_size": (1, 7, 7), **defaults}
+    for key in ("patch_size", "window_size"):  # an int sets the spatial size, keeping the temporal one
+        if isinstance(kwargs.get(key), int):
+            kwargs[key] = (config[key][0], kwargs[key], kwargs[key])
+    config.update(kwargs)
+    shift_args = {field: config.pop(key) for key, field in _SHIFT_KEYS.items() if key in config}
+    if "tps_stages" in shift_args:
+        shift_args["tps_stages"] = tuple(shift_args["tps_stages"])
+    backbone = SwinVideoBackbone(shift=ShiftSettings(**shift_args), num_frames=num_frames, **config)
+    model = SwinVideoRecognizer(backbone, num_classes=num_classes, dropout=dropout)
+    if pretrained:
+        load_imagenet_swin(model, IMAGENET_SWIN[size])
+    return model
+
+
+def _as_tuple(value: Any) -> tuple:
+    return tuple(value) if isinstance(value, (tuple, list)) else (value,)
+
+
+def load_imagenet_swin(model: SwinVideoRecognizer, timm_name: str) -> None:
+    """Inflate the ImageNet weights of timm's ``timm_name`` (timm downloads them) into ``model``."""
+    import timm
+
+    from videoshift.models.checkpoint import load_checkpoint
+
+    logger.info("inflating ImageNet weights of timm %s", timm_name)
+    load_checkpoint(model, timm.create_model(timm_name, pretrained=True).state_dict())
+
+
+#: Names of the models registered here.
+SWIN_MODELS = ("swin2d_t", "swin2d_b", "video_swin_t", "video_swin_b", "pst_t", "pst_b", "pst_t_tw2", "pst_b_tw2")
+
+_PST = {"mixing": "pst", "rpe": "official"}
+_PST_TW2 = {"mixing": "pst", "rpe": "general", "window_size": (2, 7, 7)}
+
+
+@register_model
+def swin2d_t(**kwargs: Any) -> SwinVideoRecognizer:
+    """2D Swin-T per frame + temporal average ("Avgpool"), tubelet embedding (2, 4, 4)."""
+    return build_swin_video("t", {"rpe": "general"}, **kwargs)
+
+
+@register_model
+def swin2d_b(**kwargs: Any) -> SwinVideoRecognizer:
+    """2D Swin-B per frame + temporal average."""
+    return build_swin_video("b", {"rpe": "general"}, **kwargs)
+
+
+@register_model
+def video_swin_t(**kwargs: Any) -> SwinVideoRecognizer:
+    """Video Swin-T: 3D windows 8×7×7 ("Local"); ``window_size=(16, 7, 7)`` gives "Joint"."""
+    return build_swin_video("t", {"rpe": "general", "window_size": (8, 7, 7)}, **kwargs)
+
+
+@register_model
+def video_swin_b(**kwargs: Any) -> SwinVideoRecognizer:
+    """Video Swin-B: 3D windows 8×7×7."""
+    return build_swin_video("b", {"rpe": "general", "window_size": (8, 7, 7)}, **kwargs)
+
+
+@register_model
+def pst_t(**kwargs: Any) -> SwinVideoRecognizer:
+    """PST-T as released: TCS / TPS (pattern C) blocks in turns, window 1×7×7, official RPE."""
+    return build_swin_video("t", _PST, **kwargs)
+
+
+@register_model
+def pst_b(**kwargs: Any) -> SwinVideoRecognizer:
+    """PST-B as released."""
+    return build_swin_video("b", _PST, **kwargs)
+
+
+@register_model
+def pst_t_tw2(**kwargs: Any) -> SwinVideoRecognizer:
+    """PST-T†: temporal attention window 2 (general RPE; the release cannot run it)."""
+    return build_swin_video("t", _PST_TW2, **kwargs)
+
+
+@register_model
+def pst_b_tw2(**kwargs: Any) -> SwinVideoRecognizer:
+    """PST-B†: temporal attention window 2."""
+    return build_swin_video("b", _PST_TW2, **kwargs)
+
+
+def _register_paper_settings() -> None:
+    """TPS paper, Tables 2–6 (32 frames, 224², uniform sampling on Something-Something)."""
+    tps = "TPS paper"
+    settings = {
+        "swin2d_t": PaperSetting(32, gmacs=72, top1={"sthv1": 40.6, "sthv2": 56.7}, source=f"{tps} Tables 2(e), 6"),
+        "swin2d_b": PaperSetting(32, gmacs=247, top1={"sthv2": 59.5}, source=f"{tps} Table 6"),
+        "video_swin_t": PaperSetting(32, gmacs=88, top1={"sthv1": 49.9}, source=f"{tps} Table 2(e) Local (8x7x7)"),
+        "video_swin_b": PaperSetting(
+            32, frame_interval=2, sampling="dense", test_views=(4, 3), params_m=88.1, gmacs=282,
+            top1={"k400": 82.7}, source=f"{tps} Table 4 (Video-Swin, IN-21K)",
+        ),
+        "pst_t": PaperSetting(
+            32, params_m=28.5, gmacs=72, top1={"sthv1": 52.2, "sthv2": 65.7},
+            source=f"{tps} Table 3 (IN-1K, 1 clip x 1 crop); K400 78.2 and Diving48 79.2 in Tables 4-5",
+        ),
+        "pst_b": PaperSetting(
+            32, params_m=88.8, gmacs=247, top1={"sthv1": 57.4, "sthv2": 68.7},
+            source=f"{tps} Table 3 (K400-pretrained, 1 clip x 1 crop)",
+        ),
+        "pst_t_tw2": PaperSetting(
+            32, test_views=(1, 3), params_m=28.5, gmacs=74, top1={"sthv1": 54.0, "sthv2": 67.9},
+            source=f"{tps} Table 3 (K400-pretrained, 3 crops)",
+        ),
+        "pst_b_tw2": PaperSetting(
+            32, test_views=(1, 3), params_m=88.8, gmacs=252, top1={"sthv1": 58.3, "sthv2": 69.8},
+            source=f"{tps} Table 3 (K400-pretrained, 3 crops)",
+        ),
+    }  # fmt: skip
+    for name, setting in settings.items():
+        register_setting(name, setting)
+
+
+_register_paper_settings()

@@ -12,7 +12,7 @@ from videoshift.bench.models import add_ratios, parse_accuracy, parse_model_kwar
 from videoshift.bench.plot import plot_models
 from videoshift.bench.presets import PRESETS, PaperRow, Preset
 from videoshift.cli import main
-from videoshift.models import is_model, registry
+from videoshift.models import registry
 
 FAST = ["--frames", "2", "--size", "8", "--batch", "1,2", "--repeats", "2", "--warmup", "1", "--memory", "none"]
 
@@ -75,16 +75,21 @@ def test_markdown_and_plot(tiny_registry, tmp_path):
     assert height > 100 and width > 100
 
 
-def test_real_registry_model_counts(tmp_path):
+REGISTRY_CASES = {
+    "deit_s_2d": {"embed_dim": 64, "depth": 2, "num_heads": 2, "img_size": 32, "patch_size": 8},
+    "swin2d_t": {"embed_dim": 24, "depths": [1, 1, 1, 1], "num_heads": [1, 1, 1, 1]},
+    "stsm_r50": {"backbone": "resnet18"},
+}
+
+
+@pytest.mark.parametrize("name", sorted(REGISTRY_CASES))
+def test_registry_model_counts(tmp_path, name):
     """The bench's counts of a registered model are those of count_params / count_macs on the same build."""
-    name = "deit_s_2d"
-    if not is_model(name):
-        pytest.skip(f"{name} is not registered")
-    kw = {"embed_dim": 64, "depth": 2, "num_heads": 2, "img_size": 32, "patch_size": 8}
+    kw = REGISTRY_CASES[name]
     argv = ["--models", name, "--frames", "2", "--size", "32", "--batch", "1", "--repeats", "1", "--warmup", "0"]
     overrides = [f"--model-kw={name}:{key}={value}" for key, value in kw.items()]
-    row = _run(tmp_path, *argv, "--memory", "none", *overrides)["rows"][0]
-    spec, settings = ModelSpec(name, name, kw, frames=2, size=32), RunSettings()
+    row = _run(tmp_path, *argv, "--memory", "none", "--num-classes", "7", *overrides)["rows"][0]
+    spec, settings = ModelSpec(name, name, kw, frames=2, size=32), RunSettings(num_classes=7)
     model = build_model(spec, settings)
     assert row["params"] == count_params(model)
     assert row["macs"] == count_macs(model, make_clip(spec, settings, 1))

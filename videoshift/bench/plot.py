@@ -19,6 +19,7 @@ def _latency_panel(axes: Any, rows: Sequence[dict[str, Any]], latency_key: str) 
         axes.scatter([row[latency_key] for row in known], [row["top1"] for row in known])
         for row in known:
             axes.annotate(row["model"], (row[latency_key], row["top1"]), textcoords="offset points", xytext=(4, 4))
+        axes.margins(x=0.2, y=0.1)  # room for the labels of the outermost points
         axes.set_xlabel(f"latency (ms, {latency_key})")
         axes.set_ylabel("top-1 (%)")
         axes.set_title("latency vs top-1")

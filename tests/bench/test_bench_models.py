@@ -46,6 +46,7 @@ def test_counts_and_ratios_by_hand(tiny_registry, tmp_path):
         for batch in (1, 2):
             assert row[f"lat_b{batch}_ms"] > 0
             assert row[f"vps_b{batch}"] == pytest.approx(batch * 1e3 / row[f"lat_b{batch}_ms"])
+    assert all(row["lat_b1_ms"] == row["lat_b1_median_ms"] >= row["lat_b1_min_ms"] for row in rows)
     assert rows[0]["lat_b1_ms_x"] == rows[0]["vps_b2_x"] == 1.0
     assert rows[1]["lat_b1_ms_x"] == pytest.approx(rows[1]["lat_b1_ms"] / rows[0]["lat_b1_ms"])
     assert "mem_infer_gib" not in rows[0]
@@ -64,8 +65,10 @@ def test_ratios_to_the_first_model():
 def test_markdown_and_plot(tiny_registry, tmp_path):
     markdown, png = tmp_path / "out" / "models.md", tmp_path / "out" / "models.png"
     argv = ["--models", "bench_tiny_conv3d", "--num-classes", "3", *FAST, "--accuracy", "bench_tiny_conv3d=41.5"]
-    result = _run(tmp_path, *argv, "--markdown", str(markdown), "--plot", str(png))
-    assert result["rows"][0]["top1"] == 41.5
+    result = _run(tmp_path, *argv, "--markdown", str(markdown), "--plot", str(png), "--stat", "min")
+    row = result["rows"][0]
+    assert row["top1"] == 41.5
+    assert row["lat_b1_ms"] == row["lat_b1_min_ms"] and row["vps_b2"] == 2e3 / row["lat_b2_min_ms"]
     text = markdown.read_text()
     assert text.startswith("## models") and "| bench_tiny_conv3d |" in text and "device=cpu" in text
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"

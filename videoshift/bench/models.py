@@ -27,6 +27,7 @@ from videoshift.models import is_model, list_models
 
 GIB = 2**30
 MEMORY_KEYS = {"inference": "mem_infer_gib", "train": "mem_train_gib"}
+STATS = ("median", "min")
 # PaperRow attribute -> output field.
 PAPER_KEYS = {
     "gmacs": "paper_gmacs",
@@ -69,13 +70,18 @@ def measure(
     warmup: int,
     repeats: int,
     memory: Iterable[str] = MODES,
+    stat: str = "median",
     progress: Callable[[str], object] = lambda message: None,
 ) -> list[dict[str, Any]]:
     """All figures of the models: counts, timings per batch size and peak memory at ``batches[0]``.
 
     The models are built together and timed in turns (:func:`time_in_turns`); they are released
     before the memory is measured one model at a time, so that on CUDA they are not counted.
+    ``stat`` (``"median"`` or ``"min"``) is the statistic of the timed calls that gives ``lat_b{B}_ms``
+    and ``vps_b{B}``; both statistics and the interquartile range are kept in the row.
     """
+    if stat not in STATS:
+        raise ValueError(f"stat must be one of {STATS}, got {stat!r}")
     rows: list[dict[str, Any]] = [
         {"model": spec.label, "name": spec.name, "frames": spec.frames, "size": spec.size} for spec in specs
     ]
@@ -90,10 +96,12 @@ def measure(
         calls = [_inference(m, make_clip(s, settings, batch)) for m, s in zip(models, specs, strict=True)]
         timings = time_in_turns(calls, warmup=warmup, repeats=repeats, device=settings.device)
         for row, timing in zip(rows, timings, strict=True):
-            row[f"lat_b{batch}_ms"] = timing.median_ms
-            row[f"lat_b{batch}_iqr_ms"] = timing.iqr_ms
+            latency = timing.median_ms if stat == "median" else timing.min_ms
+            row[f"lat_b{batch}_ms"] = latency
+            row[f"lat_b{batch}_median_ms"] = timing.median_ms
             row[f"lat_b{batch}_min_ms"] = timing.min_ms
-            row[f"vps_b{batch}"] = batch * 1e3 / timing.median_ms
+            row[f"lat_b{batch}_iqr_ms"] = timing.iqr_ms
+            row[f"vps_b{batch}"] = batch * 1e3 / latency
         del calls
     del models
     for spec, row in zip(specs, rows, strict=True):
@@ -225,7 +233,7 @@ def run_benchmark(args: argparse.Namespace) -> tuple[list[dict[str, Any]], list[
     planned, preset = plan(args)
     specs = [spec for spec, _ in planned if spec is not None]
     progress = _progress().print
-    timing = {"batches": batches, "warmup": args.warmup, "repeats": args.repeats}
+    timing = {"batches": batches, "warmup": args.warmup, "repeats": args.repeats, "stat": args.stat}
     measured_rows = iter(measure(specs, settings, **timing, memory=memory, progress=progress))
     rows = []
     for spec, paper in planned:
@@ -240,8 +248,8 @@ def run_benchmark(args: argparse.Namespace) -> tuple[list[dict[str, Any]], list[
     title = f"models ({preset.source})" if preset else "models"
     title += (
         f": 'FLOPs' are multiply-adds (gmacs = G multiply-adds of one view at batch 1), as in the papers; "
-        f"latency/throughput (videos/s) per batch, peak memory (GiB) at batch {batches[0]}; *_x = ratio to the "
-        "first row"
+        f"{args.stat} latency/throughput (videos/s) per batch, peak memory (GiB) at batch {batches[0]}; "
+        "*_x = ratio to the first row"
     )
     if preset is not None and preset.note:
         title += f". {preset.note}"
@@ -293,6 +301,9 @@ def add_parser(bench_subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--channels-last", action="store_true", help="channels-last convolution weights")
     parser.add_argument("--repeats", type=int, default=10, help="timed calls per batch size")
     parser.add_argument("--warmup", type=int, default=2, help="untimed calls before timing")
+    parser.add_argument(
+        "--stat", choices=STATS, default="median", help="statistic of the timed calls (min: robust on a busy CPU)"
+    )
     parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
     parser.add_argument(
         "--memory", choices=("all", "inference", "none"), default="all", help="which peak memories to measure"

@@ -56,6 +56,16 @@ def test_grad_checkpointing_gives_the_same_gradients():
         torch.testing.assert_close(p.grad, plain[n], msg=n)
 
 
+def test_gradients_through_shifted_padded_tcs_and_tps_blocks_are_exact():
+    torch.manual_seed(0)
+    arch = {"embed_dim": 4, "depths": (2, 1), "num_heads": (1, 1), "window_size": (2, 3, 3), "channel_div": 2}
+    model = tiny("pst_t_tw2", **arch).double().eval()
+    tcs, tps = model.backbone.layers[0].blocks
+    assert (tcs.kind, tps.kind, tps.shift_size) == ("tcs", "tps", (1, 1, 1))
+    tokens = torch.randn(1, 3, 5, 4, 4, dtype=torch.double, requires_grad=True)  # padded on every axis
+    assert torch.autograd.gradcheck(lambda t: tps(tcs(t)), (tokens,), fast_mode=True)
+
+
 def test_any_frame_count_and_size_run_in_general_mode():
     model = tiny("pst_t_tw2").eval()
     for frames, size in [(8, 64), (6, 50), (3, 33), (20, 64)]:

@@ -156,10 +156,11 @@ class WindowAttention(nn.Module):
         attn = (q * self.scale) @ k.transpose(-2, -1)  # (B*nW, nH, N, N)
         bias = self.relative_position_bias_table[bias_index.reshape(-1)]
         bias = bias.view(bias_index.shape[0], 1, n, n, self.num_heads).permute(0, 1, 4, 2, 3)  # (nWt|1, 1, nH, N, N)
-        attn = attn.view(-1, n_t, n_s, self.num_heads, n, n) + bias
+        scores = attn.view(-1, n_t, n_s, self.num_heads, n, n)
+        scores.add_(bias)  # in place: the matmul output is not needed by autograd
         if mask is not None:
-            attn = attn + mask.to(attn.dtype).view(n_t, n_s, 1, n, n)
-        attn = self.attn_drop(attn.view(bw, self.num_heads, n, n).softmax(dim=-1))
+            scores.add_(mask.to(attn.dtype).view(n_t, n_s, 1, n, n))
+        attn = self.attn_drop(attn.softmax(dim=-1))
         x = (attn @ v).transpose(1, 2).reshape(bw, n, c)
         return self.proj_drop(self.proj(x))
 

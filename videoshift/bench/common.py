@@ -52,13 +52,20 @@ def time_callable(
         fn()
         _synchronize(device)
         samples.append((time.perf_counter() - start) * 1e3)
-    quartiles = statistics.quantiles(samples, n=4) if len(samples) > 1 else [samples[0]] * 3
+    return summarize(samples)
+
+
+def summarize(samples_ms: Sequence[float]) -> Timing:
+    """Median, extremes and interquartile range of wall times in milliseconds."""
+    if not samples_ms:
+        raise ValueError("summarize needs at least one sample")
+    quartiles = statistics.quantiles(samples_ms, n=4) if len(samples_ms) > 1 else [samples_ms[0]] * 3
     return Timing(
-        median_ms=statistics.median(samples),
-        min_ms=min(samples),
-        max_ms=max(samples),
+        median_ms=statistics.median(samples_ms),
+        min_ms=min(samples_ms),
+        max_ms=max(samples_ms),
         iqr_ms=quartiles[2] - quartiles[0],
-        repeats=repeats,
+        repeats=len(samples_ms),
     )
 
 
@@ -104,8 +111,14 @@ def report(
     columns: Sequence[str],
     env: dict[str, Any],
     args: argparse.Namespace,
+    *,
+    width: int | None = None,
 ) -> None:
-    """Print the table to the terminal and write the optional JSON / Markdown outputs."""
+    """Print the table to the terminal and write the optional JSON / Markdown outputs.
+
+    ``width`` sets the terminal table's width in characters (default: the terminal's), so that
+    wide tables are not folded when the output is piped.
+    """
     from rich.console import Console
     from rich.table import Table
 
@@ -114,7 +127,7 @@ def report(
         table.add_column(column, justify="left" if column in ("name", "model", "op", "case") else "right")
     for row in rows:
         table.add_row(*(_format(row.get(c)) for c in columns))
-    console = Console()
+    console = Console(width=width)
     console.print(table)
     console.print(", ".join(f"{k}={v}" for k, v in env.items()), style="dim")
     if getattr(args, "json", None):

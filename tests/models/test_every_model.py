@@ -1,0 +1,89 @@
+"""One parametrised check over every registered model: the recognizer contract end to end.
+
+Each family is built at a tiny size of the same code path (small widths, few frames, small
+frames); a registered model missing from ``TINY`` fails the coverage test, so new models are
+checked from the day they are registered.
+"""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from videoshift.models import create_model, list_models
+
+SWIN = {"embed_dim": 8, "depths": (2, 2, 2, 2), "num_heads": (1, 1, 2, 2), "rpe": "general", "drop_path_rate": 0.0}
+DEIT = {"img_size": 32, "patch_size": 8, "embed_dim": 24, "depth": 2, "num_heads": 2, "drop_path_rate": 0.0}
+RESNET = {"backbone": "resnet18"}
+MBV2 = {"backbone": "mobilenetv2_050"}
+# name -> (architecture overrides, clip (T, H, W))
+TINY: dict[str, tuple[dict, tuple[int, int, int]]] = {
+    **{name: (SWIN, (8, 64, 64)) for name in ("swin2d_t", "swin2d_b", "video_swin_t", "video_swin_b")},
+    **{name: (SWIN, (8, 64, 64)) for name in ("pst_t", "pst_b", "pst_t_tw2", "pst_b_tw2")},
+    **{name: (DEIT, (4, 32, 32)) for name in ("deit_s_2d", "deit_s_tsm", "deit_s_tps")},
+    **{name: (RESNET, (4, 32, 32)) for name in ("tsn_r50", "tsm_r50", "stsm_r50", "tsm_r50_nl", "stsm_r50_nl")},
+    **{name: (MBV2, (4, 32, 32)) for name in ("tsn_mbv2", "tsm_mbv2", "stsm_mbv2")},
+}
+NUM_CLASSES = 5
+
+
+def build(name: str) -> tuple[torch.nn.Module, torch.Tensor]:
+    """The tiny model in eval mode, with random norm scales.
+
+    timm zero-initialises the last norm of each residual branch; left so, no gradient would reach
+    the convolutions before it, and the shifts inside the branch would be invisible.
+    """
+    overrides, (frames, height, width) = TINY[name]
+    torch.manual_seed(0)
+    model = create_model(name, num_classes=NUM_CLASSES, num_frames=frames, dropout=0.0, **overrides).eval()
+    with torch.no_grad():
+        for module in model.modules():
+            if isinstance(module, torch.nn.BatchNorm2d):
+                module.weight.uniform_(0.5, 1.5)
+    clip = torch.randn(2, 3, frames, height, width, generator=torch.Generator().manual_seed(1))
+    return model, clip
+
+
+def test_every_registered_model_has_a_tiny_setting():
+    assert sorted(TINY) == list_models()
+
+
+@pytest.mark.parametrize("name", list_models())
+def test_forward_backward_and_head_reset(name):
+    model, clip = build(name)
+    logits = model(clip)
+    assert logits.shape == (2, NUM_CLASSES) and torch.isfinite(logits).all()
+    torch.testing.assert_close(model.forward_head(model.forward_features(clip)), logits)
+    assert model.forward_head(model.forward_features(clip), pre_logits=True).shape == (2, model.num_features)
+
+    logits.square().mean().backward()
+    without_grad = [n for n, p in model.named_parameters() if p.grad is None or not p.grad.abs().sum() > 0]
+    assert without_grad == []
+
+    assert model.no_weight_decay() <= dict(model.named_parameters()).keys()
+    model.reset_classifier(3)
+    assert model(clip).shape == (2, 3)
+
+
+@pytest.mark.parametrize("name", list_models())
+def test_grad_checkpointing_gives_the_same_gradients(name):
+    model, clip = build(name)
+    model(clip).sum().backward()
+    plain = {n: p.grad.clone() for n, p in model.named_parameters()}
+    model.zero_grad()
+    model.set_grad_checkpointing(True)
+    model(clip).sum().backward()
+    for n, p in model.named_parameters():
+        torch.testing.assert_close(p.grad, plain[n], rtol=1e-4, atol=1e-6, msg=n)
+
+
+@pytest.mark.parametrize("name", list_models())
+def test_saved_weights_load_strictly_through_create_model(name, tmp_path):
+    model, clip = build(name)
+    path = tmp_path / "weights.pth"
+    torch.save({"state_dict": model.state_dict()}, path)
+    overrides, (frames, _, _) = TINY[name]
+    torch.manual_seed(123)  # different initial weights: the checkpoint must replace all of them
+    loaded = create_model(name, num_classes=NUM_CLASSES, num_frames=frames, dropout=0.0, checkpoint=path, **overrides)
+    with torch.no_grad():
+        torch.testing.assert_close(loaded.eval()(clip), model(clip), rtol=0, atol=0)

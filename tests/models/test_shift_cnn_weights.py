@@ -109,7 +109,9 @@ def test_checkpoint_formats_give_the_same_model(name, fmt, tmp_path):
     model = randomised(name, seed=1)
     load_checkpoint(model, path)
     with torch.no_grad():
-        assert torch.allclose(model(clip()), reference(clip()), rtol=1e-4, atol=1e-6)
+        # 1e-5 absolute on logits of size ~5: the TSM-repo format folds the non-local output bias into the
+        # norm's running mean, exact in real numbers but rounded differently in float32.
+        assert torch.allclose(model(clip()), reference(clip()), rtol=1e-4, atol=1e-5)
 
 
 @pytest.mark.parametrize(

@@ -65,6 +65,22 @@ def test_default_config_is_packaged_and_expands_into_runs():
         assert run["experiments"] is None
 
 
+def test_command_line_overrides_win_over_experiment_settings(tmp_path):
+    path = tmp_path / "cmp.yaml"
+    path.write_text(
+        "train: {epochs: 5}\nexperiments:\n"
+        "  - {name: a, set: {model.name: foo, train.epochs: 9}}\n"
+        "  - {name: b, set: {model.name: bar}}\n"
+    )
+    runs = experiment_configs(load_config(path))
+    assert [run["train"]["epochs"] for run in runs] == [9, 5]
+    runs = experiment_configs(load_config(path, ["train.epochs=1"]))
+    assert [(run["name"], run["model"]["name"], run["train"]["epochs"]) for run in runs] == [
+        ("a", "foo", 1),
+        ("b", "bar", 1),
+    ]
+
+
 def test_builtin_configs_load_by_name():
     assert load_config("pst_t_sthv2")["model"]["name"] == "pst_t"
     with pytest.raises(ValueError, match="built-in"):

@@ -7,7 +7,8 @@ a list), and validates the keys so that a typo fails loudly instead of being ign
 validated by the data package when datasets are built.
 
 A config may also hold ``experiments``: a list of ``{name, set: {key: value}}`` entries, each one a run of the
-same base config with its own overrides (the built-in synthetic comparison uses this).
+same base config with its own overrides (the built-in synthetic comparison uses this). Command-line overrides
+are applied last, over each experiment's settings too, so ``--set train.epochs=1`` shortens every run.
 """
 
 from __future__ import annotations
@@ -77,6 +78,7 @@ DEFAULTS: dict[str, Any] = {
         "average": "prob",  # prob (mean of softmax over views) | score (mean of logits)
     },
     "experiments": None,
+    "overrides": [],  # the command line's --set values; applied last, also over each experiment's own settings
 }
 
 
@@ -224,7 +226,9 @@ def load_config(path_or_name: str | Path | None = None, overrides: Iterable[str]
             raise ValueError(f"cannot parse config {path}: {exc}") from exc
     if not isinstance(raw, Mapping):
         raise ValueError(f"config {path} must hold a mapping at the top level")
+    overrides = list(overrides)
     cfg = apply_overrides(deep_merge(DEFAULTS, raw), overrides)
+    cfg["overrides"] = overrides
     if cfg["name"] is None:
         cfg["name"] = path.stem
     validate_config(cfg)
@@ -240,6 +244,7 @@ def experiment_configs(cfg: Mapping[str, Any]) -> list[dict[str, Any]]:
         run = copy.deepcopy({k: v for k, v in cfg.items() if k != "experiments"})
         for key, value in (entry.get("set") or {}).items():
             set_path(run, key, value)
+        run = apply_overrides(run, cfg.get("overrides") or ())  # the command line wins over the experiment
         run["name"], run["experiments"] = entry["name"], None
         validate_config(run)
         runs.append(run)

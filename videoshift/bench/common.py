@@ -14,7 +14,7 @@ import platform
 import statistics
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -137,8 +137,3 @@ def report(
         args.markdown.parent.mkdir(parents=True, exist_ok=True)
         env_line = ", ".join(f"{k}={v}" for k, v in env.items())
         args.markdown.write_text(f"## {title}\n\n{markdown_table(rows, columns)}\n\n{env_line}\n")
-
-
-def timing_fields(prefix: str, timing: Timing) -> dict[str, float]:
-    """Flatten a :class:`Timing` into row fields named ``{prefix}_median_ms`` etc."""
-    return {f"{prefix}_{key}": value for key, value in asdict(timing).items() if key != "repeats"}

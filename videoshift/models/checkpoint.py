@@ -106,8 +106,9 @@ def load_checkpoint(model: nn.Module, source: str | Path | Mapping[str, object])
     if problems:
         raise CheckpointError(f"checkpoint does not fit {type(model).__name__}: " + " | ".join(problems))
 
-    model.load_state_dict({k: v for k, v in state.items() if k in own}, strict=False)
+    to_load = {k: v for k, v in state.items() if k in own}  # unexpected head keys are left out
+    model.load_state_dict(to_load, strict=False)
     skipped_head += missing_head
     if skipped_head:
         logger.warning("classifier head not loaded (re-initialised): %s", ", ".join(skipped_head))
-    return LoadReport(loaded=len(state) - len([k for k in state if k not in own]), skipped_head=skipped_head)
+    return LoadReport(loaded=len(to_load), skipped_head=skipped_head)

@@ -8,7 +8,7 @@ from bench_tiny_models import expected_macs, expected_params, register
 
 from videoshift.bench.flops import count_macs, count_params
 from videoshift.bench.memory import ModelSpec, RunSettings, build_model, make_clip
-from videoshift.bench.models import add_ratios, parse_accuracy, parse_model_kwargs, plan
+from videoshift.bench.models import _training_step, add_ratios, parse_accuracy, parse_model_kwargs, plan
 from videoshift.bench.plot import plot_models
 from videoshift.bench.presets import PRESETS, PaperRow, Preset
 from videoshift.cli import main
@@ -76,6 +76,27 @@ def test_markdown_and_plot(tiny_registry, tmp_path):
 
     height, width, _ = imread(png).shape
     assert height > 100 and width > 100
+
+
+def test_training_steps_timed_side_by_side(tiny_registry, tmp_path):
+    argv = ["--models", "bench_tiny_conv3d,bench_tiny_conv3d_wide", "--num-classes", "5", *FAST, "--train"]
+    result = _run(tmp_path, *argv, "--model-kw", "bench_tiny_conv3d_wide:width=10", "--stat", "min")
+    rows = result["rows"]
+    for row in rows:
+        for batch in (1, 2):
+            assert row[f"step_b{batch}_ms"] == row[f"step_b{batch}_min_ms"] <= row[f"step_b{batch}_median_ms"]
+    assert rows[1]["step_b2_ms_x"] == pytest.approx(rows[1]["step_b2_ms"] / rows[0]["step_b2_ms"])
+    assert "training step (SGD)" in result["title"]
+    assert "step_b1_ms" not in _run(tmp_path, *argv[:-1])["rows"][0]
+
+
+def test_training_step_updates_every_parameter(tiny_registry):
+    spec, settings = ModelSpec("tiny", "bench_tiny_conv3d", {}, frames=2, size=8), RunSettings(num_classes=3)
+    model = build_model(spec, settings).train()
+    before = [p.detach().clone() for p in model.parameters()]
+    loss = _training_step(model, make_clip(spec, settings, 2))()
+    assert loss.isfinite()
+    assert all(not p.equal(q) for p, q in zip(model.parameters(), before, strict=True))
 
 
 REGISTRY_CASES = {

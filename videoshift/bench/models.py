@@ -1,11 +1,12 @@
 """``videoshift bench models``: the papers' efficiency tables, measured side by side in one process.
 
 For every model: parameters, multiply-adds (what the papers call "FLOPs"), inference latency and
-throughput at each batch size (warm-up, timed repeats, median and spread, CUDA synchronised), and
-the peak memory of an inference pass and of one training step (see :mod:`videoshift.bench.memory`).
-Every figure is also given as a ratio to the first model, because ratios, unlike absolute times,
-carry over between machines. ``--preset`` runs a paper's table and puts its figures, and their
-ratios, beside the measured ones.
+throughput at each batch size (warm-up, timed repeats, median and spread, CUDA synchronised), with
+``--train`` the time of one SGD training step at each batch size, and the peak memory of an
+inference pass and of one training step (see :mod:`videoshift.bench.memory`). Every figure is also
+given as a ratio to the first model, because ratios, unlike absolute times, carry over between
+machines. ``--preset`` runs a paper's table and puts its figures, and their ratios, beside the
+measured ones.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
+import torch.nn.functional as F
 import yaml
 from torch import nn
 
@@ -62,6 +64,30 @@ def _inference(model: nn.Module, clip: torch.Tensor) -> Callable[[], object]:
     return call
 
 
+def _training_step(model: nn.Module, clip: torch.Tensor) -> Callable[[], object]:
+    """One step of the papers' recipe: forward, cross-entropy, backward, SGD with momentum."""
+    optimizer = torch.optim.SGD(model.parameters(), lr=1e-3, momentum=0.9)
+    target = torch.zeros(clip.shape[0], dtype=torch.long, device=clip.device)
+
+    def call() -> object:
+        optimizer.zero_grad(set_to_none=True)
+        loss = F.cross_entropy(model(clip).float(), target)
+        loss.backward()
+        optimizer.step()
+        return loss
+
+    return call
+
+
+def _time_rows(rows: Sequence[dict[str, Any]], calls: Sequence[Callable[[], object]], key: str, stat: str, **timing):
+    """Time ``calls`` in turns; store the chosen statistic under ``key``, both statistics and the IQR beside it."""
+    stem = key.removesuffix("_ms")
+    for row, result in zip(rows, time_in_turns(calls, **timing), strict=True):
+        row[key] = result.median_ms if stat == "median" else result.min_ms
+        row.update({f"{stem}_median_ms": result.median_ms, f"{stem}_min_ms": result.min_ms})
+        row[f"{stem}_iqr_ms"] = result.iqr_ms
+
+
 def measure(
     specs: Sequence[ModelSpec],
     settings: RunSettings,
@@ -71,14 +97,16 @@ def measure(
     repeats: int,
     memory: Iterable[str] = MODES,
     stat: str = "median",
+    train: bool = False,
     progress: Callable[[str], object] = lambda message: None,
 ) -> list[dict[str, Any]]:
     """All figures of the models: counts, timings per batch size and peak memory at ``batches[0]``.
 
     The models are built together and timed in turns (:func:`time_in_turns`); they are released
     before the memory is measured one model at a time, so that on CUDA they are not counted.
-    ``stat`` (``"median"`` or ``"min"``) is the statistic of the timed calls that gives ``lat_b{B}_ms``
-    and ``vps_b{B}``; both statistics and the interquartile range are kept in the row.
+    ``stat`` (``"median"`` or ``"min"``) is the statistic of the timed calls that gives ``lat_b{B}_ms``,
+    ``vps_b{B}`` and, with ``train``, ``step_b{B}_ms`` (one training step, after the inference
+    timings); both statistics and the interquartile range are kept in the row.
     """
     if stat not in STATS:
         raise ValueError(f"stat must be one of {STATS}, got {stat!r}")
@@ -91,17 +119,18 @@ def measure(
         models.append(build_model(spec, settings))
         row.update(params=count_params(models[-1]), macs=count_macs(models[-1], make_clip(spec, settings, 1)))
         row.update(params_m=row["params"] / 1e6, gmacs=row["macs"] / 1e9)
+    timing = {"warmup": warmup, "repeats": repeats, "device": settings.device}
     for batch in batches:
         progress(f"timing batch {batch}: {warmup} warm-up and {repeats} timed rounds of {len(models)} models")
         calls = [_inference(m, make_clip(s, settings, batch)) for m, s in zip(models, specs, strict=True)]
-        timings = time_in_turns(calls, warmup=warmup, repeats=repeats, device=settings.device)
-        for row, timing in zip(rows, timings, strict=True):
-            latency = timing.median_ms if stat == "median" else timing.min_ms
-            row[f"lat_b{batch}_ms"] = latency
-            row[f"lat_b{batch}_median_ms"] = timing.median_ms
-            row[f"lat_b{batch}_min_ms"] = timing.min_ms
-            row[f"lat_b{batch}_iqr_ms"] = timing.iqr_ms
-            row[f"vps_b{batch}"] = batch * 1e3 / latency
+        _time_rows(rows, calls, f"lat_b{batch}_ms", stat, **timing)
+        for row in rows:
+            row[f"vps_b{batch}"] = batch * 1e3 / row[f"lat_b{batch}_ms"]
+        del calls
+    for batch in batches if train else ():
+        progress(f"timing training steps at batch {batch}: {warmup} warm-up and {repeats} timed rounds")
+        calls = [_training_step(m.train(), make_clip(s, settings, batch)) for m, s in zip(models, specs, strict=True)]
+        _time_rows(rows, calls, f"step_b{batch}_ms", stat, **timing)
         del calls
     del models
     for spec, row in zip(specs, rows, strict=True):
@@ -201,9 +230,10 @@ def columns_for(rows: Sequence[dict[str, Any]], batches: Sequence[int], preset: 
     """Printed columns: measured figures, ratios to the first row, then the paper's; empty ones left out."""
     latency = f"lat_b{batches[0]}_ms"
     throughput = [f"vps_b{b}" for b in batches[1:]]
+    steps = [f"step_b{b}_ms" for b in batches]
     memory = [key for key in MEMORY_KEYS.values() if any(key in row for row in rows)]
-    columns = ["model", "params_m", "gmacs", latency, f"lat_b{batches[0]}_iqr_ms", *throughput, *memory]
-    columns += [f"{key}_x" for key in ("gmacs", latency, *throughput, *memory)]
+    columns = ["model", "params_m", "gmacs", latency, f"lat_b{batches[0]}_iqr_ms", *throughput, *steps, *memory]
+    columns += [f"{key}_x" for key in ("gmacs", latency, *throughput, *steps, *memory)]
     if preset is not None:
         columns += ["paper_gmacs", "paper_lat_ms", "paper_lat_ms_x", "paper_vps", "paper_vps_x"]
         columns += ["paper_mem_gb", "paper_mem_gb_x"]
@@ -234,6 +264,7 @@ def run_benchmark(args: argparse.Namespace) -> tuple[list[dict[str, Any]], list[
     specs = [spec for spec, _ in planned if spec is not None]
     progress = _progress().print
     timing = {"batches": batches, "warmup": args.warmup, "repeats": args.repeats, "stat": args.stat}
+    timing["train"] = args.train
     measured_rows = iter(measure(specs, settings, **timing, memory=memory, progress=progress))
     rows = []
     for spec, paper in planned:
@@ -243,12 +274,14 @@ def run_benchmark(args: argparse.Namespace) -> tuple[list[dict[str, Any]], list[
         row["top1"] = accuracy.get(row["model"], accuracy.get(row["name"], row.get("paper_top1")))
         rows.append(row)
     measured = ["params", "macs", "gmacs", *(MEMORY_KEYS[m] for m in memory)]
-    measured += [f"{kind}_b{b}{unit}" for b in batches for kind, unit in (("lat", "_ms"), ("vps", ""))]
+    kinds = (("lat", "_ms"), ("vps", ""), ("step", "_ms"))
+    measured += [f"{kind}_b{b}{unit}" for b in batches for kind, unit in kinds]
     add_ratios(rows, [*measured, *PAPER_KEYS.values()])
     title = f"models ({preset.source})" if preset else "models"
+    steps = " and training step (SGD)" if args.train else ""
     title += (
         f": 'FLOPs' are multiply-adds (gmacs = G multiply-adds of one view at batch 1), as in the papers; "
-        f"{args.stat} latency/throughput (videos/s) per batch, peak memory (GiB) at batch {batches[0]}; "
+        f"{args.stat} latency/throughput (videos/s){steps} per batch, peak memory (GiB) at batch {batches[0]}; "
         "*_x = ratio to the first row"
     )
     if preset is not None and preset.note:
@@ -299,6 +332,7 @@ def add_parser(bench_subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--device", default="cpu", help="cpu or cuda[:N]")
     parser.add_argument("--dtype", choices=("float32", "bfloat16", "float16"), default="float32")
     parser.add_argument("--channels-last", action="store_true", help="channels-last convolution weights")
+    parser.add_argument("--train", action="store_true", help="also time one SGD training step per batch size")
     parser.add_argument("--repeats", type=int, default=10, help="timed calls per batch size")
     parser.add_argument("--warmup", type=int, default=2, help="untimed calls before timing")
     parser.add_argument(

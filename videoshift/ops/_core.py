@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import itertools
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
@@ -66,18 +66,16 @@ class ShiftPlan:
 
     moves: tuple[Move, ...]
     boundary: Boundary = "zeros"
+    # A hashable description of the plan, for caches (slices are not hashable before Python 3.12).
+    key: tuple = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.boundary not in BOUNDARIES:
             raise ValueError(f"boundary must be one of {BOUNDARIES}, got {self.boundary!r}")
         if self.boundary == "edge" and any(len(move.offsets) > 1 for move in self.moves):
             raise ValueError("boundary='edge' supports one shifted dimension per move")
-
-    @property
-    def key(self) -> tuple:
-        """A hashable description of the plan (slices are not hashable before Python 3.12)."""
         moves = tuple((tuple((p.start, p.stop, p.step) for p in m.region), m.offsets) for m in self.moves)
-        return moves, self.boundary
+        object.__setattr__(self, "key", (moves, self.boundary))
 
     def transposed(self) -> ShiftPlan:
         """The adjoint's shift part: every offset negated, "edge" read as "zeros".
@@ -109,58 +107,84 @@ def _axis_index(dim: int, piece: slice) -> tuple[slice, ...]:
     return (slice(None),) * dim + (piece,)
 
 
-def _render_move(out: Array, x: Array, move: Move, boundary: str, *, over_copy: bool = False) -> None:
-    """Write one move into ``out``; with ``over_copy``, ``out`` already holds a copy of ``x``."""
-    dst, src = out[move.region], x[move.region]
+# One step of a rendering: out[destination] = x[source], or 0 where the source is None.
+Step = tuple[tuple[slice, ...], tuple[slice, ...] | None]
+
+
+@dataclass(frozen=True)
+class _Program:
+    """A plan compiled for one shape: slice assignments, after a whole copy of ``x`` if ``over_copy``."""
+
+    over_copy: bool
+    steps: tuple[Step, ...]
+
+
+def _move_steps(move: Move, shape: tuple[int, ...], boundary: str, over_copy: bool) -> list[Step]:
+    """The assignments that write one move; with ``over_copy`` the output already holds a copy of ``x``."""
+    region = list(move.region) + [slice(None)] * (len(shape) - len(move.region))
     if not move.offsets:
-        if not over_copy:
-            dst[...] = src
-        return
-    dims = [dim for dim, _ in move.offsets]
-    pieces = [_axis_pieces(src.shape[dim], offset, boundary) for dim, offset in move.offsets]
+        return [] if over_copy else [(tuple(region), tuple(region))]
+    pieces = [_axis_pieces(shape[dim], offset, boundary) for dim, offset in move.offsets]
+    steps: list[Step] = []
     for combination in itertools.product(*(copies for copies, _ in pieces)):
-        dst_index = [slice(None)] * src.ndim
-        src_index = [slice(None)] * src.ndim
-        for dim, (dst_piece, src_piece) in zip(dims, combination, strict=True):
-            dst_index[dim], src_index[dim] = dst_piece, src_piece
-        dst[tuple(dst_index)] = src[tuple(src_index)]
-    for dim, (_, fill) in zip(dims, pieces, strict=True):
+        dst, src = list(region), list(region)
+        for (dim, _), (dst_piece, src_piece) in zip(move.offsets, combination, strict=True):
+            dst[dim], src[dim] = dst_piece, src_piece
+        steps.append((tuple(dst), tuple(src)))
+    for (dim, _), (_, fill) in zip(move.offsets, pieces, strict=True):
         if fill is None or (over_copy and boundary == "edge"):
             continue
-        index = _axis_index(dim, fill)
-        dst[index] = 0 if boundary == "zeros" else src[index]  # "edge" keeps the input's own value
+        index = list(region)
+        index[dim] = fill
+        steps.append((tuple(index), None if boundary == "zeros" else tuple(index)))  # "edge": keep own value
+    return steps
 
 
 def _splits_last_dim(move: Move, ndim: int) -> bool:
     return len(move.region) == ndim and move.region[-1] != slice(None)
 
 
-def _widened(x: Tensor, plan: ShiftPlan) -> tuple[Tensor, ShiftPlan]:
-    """``x`` viewed with up to 16-byte elements along its last dimension, and the plan rescaled to them.
+_PROGRAMS: dict[tuple, _Program] = {}
+
+
+def _program(plan: ShiftPlan, shape: tuple[int, ...]) -> _Program:
+    """The plan's assignments for ``shape``, built once and cached.
+
+    When the unmoved part of the plan is interleaved with moved channels in every row (regions
+    that split the last dimension), the tensor is first copied whole, which is contiguous and
+    fast, and only the moved parts are written over it.
+    """
+    key = (plan.key, shape)
+    program = _PROGRAMS.get(key)
+    if program is None:
+        over_copy = any(not m.offsets and _splits_last_dim(m, len(shape)) for m in plan.moves)
+        steps = [step for m in plan.moves for step in _move_steps(m, shape, plan.boundary, over_copy)]
+        program = _Program(over_copy, tuple(steps))
+        if not torch.compiler.is_compiling():  # a traced function must not write to module state
+            _PROGRAMS[key] = program
+    return program
+
+
+def _wide_dtypes(plan: ShiftPlan, shape: tuple[int, ...], dtype: torch.dtype) -> tuple[torch.dtype, ...]:
+    """Up to 16-byte element types that the plan's cuts of the last dimension allow, widest first.
 
     A plan that cuts the channel axis into folds of a few channels (TCS: 4 of every 32) copies
     16-byte pieces; the copy kernels move one element per step, so viewing 4 float32 as one
     complex128 makes those copies several times cheaper. Bits are copied, never computed on.
     """
-    cuts = {x.shape[-1]}
+    ndim, last = len(shape), shape[-1]
+    cuts = {last}
     for move in plan.moves:
-        if len(move.region) == x.dim():
+        if len(move.region) == ndim:
             part = move.region[-1]
             if part.step not in (None, 1) or (part.start or 0) < 0 or (part.stop or 0) < 0:
-                return x, plan
-            cuts |= {part.start or 0, x.shape[-1] if part.stop is None else part.stop}
-        if any(dim == x.dim() - 1 for dim, _ in move.offsets):
-            return x, plan
+                return ()
+            cuts |= {part.start or 0, last if part.stop is None else part.stop}
+        if any(dim == ndim - 1 for dim, _ in move.offsets):
+            return ()
     unit = math.gcd(*cuts)
-    for dtype in (torch.complex128, torch.float64, torch.float32, torch.int16):
-        ratio = dtype.itemsize // x.element_size()
-        if ratio > 1 and unit % ratio == 0:
-            try:
-                wide = x.view(dtype)
-            except RuntimeError:  # strides or offset not divisible: try a narrower element
-                continue
-            return wide, _rescale_last_dim(plan, x.dim(), ratio)
-    return x, plan
+    wide = (torch.complex128, torch.float64, torch.float32, torch.int16)
+    return tuple(d for d in wide if d.itemsize > dtype.itemsize and unit % (d.itemsize // dtype.itemsize) == 0)
 
 
 def _rescale_last_dim(plan: ShiftPlan, ndim: int, ratio: int) -> ShiftPlan:
@@ -176,27 +200,43 @@ def _rescale_last_dim(plan: ShiftPlan, ndim: int, ratio: int) -> ShiftPlan:
     return ShiftPlan(moves, plan.boundary)
 
 
+_WIDE_PLANS: dict[tuple, tuple[tuple[torch.dtype, ShiftPlan], ...]] = {}
+
+
+def _wide_plans(plan: ShiftPlan, x: Tensor) -> tuple[tuple[torch.dtype, ShiftPlan], ...]:
+    """Per allowed wide element type, the plan rescaled to it (cached per plan and shape)."""
+    key = (plan.key, x.shape, x.dtype)
+    plans = _WIDE_PLANS.get(key)
+    if plans is None:
+        dtypes = _wide_dtypes(plan, tuple(x.shape), x.dtype)
+        plans = tuple((d, _rescale_last_dim(plan, x.dim(), d.itemsize // x.element_size())) for d in dtypes)
+        _WIDE_PLANS[key] = plans
+    return plans
+
+
+def _run(x: Array, program: _Program) -> Array:
+    if isinstance(x, np.ndarray):
+        out = x.copy() if program.over_copy else np.empty_like(x)
+    else:
+        out = x.clone() if program.over_copy else torch.empty_like(x)
+    for dst, src in program.steps:
+        out[dst] = 0 if src is None else x[src]
+    return out
+
+
 def _render(x: Array, plan: ShiftPlan) -> Array:
     """Render ``plan`` on a tensor or a NumPy array (the same slicing serves both).
 
-    When the unmoved part of the plan is interleaved with moved channels in every row (regions
-    that split the last dimension), the tensor is first copied whole, which is contiguous and
-    fast, and only the moved parts are written over it.
+    Tensors are copied through the widest element view the plan and their strides allow.
     """
-    if isinstance(x, np.ndarray):
-        out = np.empty_like(x)
-        for move in plan.moves:
-            _render_move(out, x, move, plan.boundary)
-        return out
-    if not torch.compiler.is_compiling():
-        wide, wide_plan = _widened(x, plan)
-        if wide is not x:
-            return _render(wide, wide_plan).view(x.dtype)
-    over_copy = any(not m.offsets and _splits_last_dim(m, x.dim()) for m in plan.moves)
-    out = x.clone() if over_copy else torch.empty_like(x)
-    for move in plan.moves:
-        _render_move(out, x, move, plan.boundary, over_copy=over_copy)
-    return out
+    if isinstance(x, Tensor) and not torch.compiler.is_compiling():
+        for dtype, wide_plan in _wide_plans(plan, x):
+            try:
+                wide = x.view(dtype)
+            except RuntimeError:  # strides or offset not divisible: try a narrower element
+                continue
+            return _run(wide, _program(wide_plan, tuple(wide.shape))).view(x.dtype)
+    return _run(x, _program(plan, tuple(x.shape)))
 
 
 def _touched_dims(plan: ShiftPlan) -> int:
@@ -261,18 +301,22 @@ def _add_kept_edges(grad_x: Tensor, grad: Tensor, plan: ShiftPlan) -> Tensor:
     return grad_x
 
 
+def _forward(x: Tensor, plan: ShiftPlan) -> Tensor:
+    if plan.boundary == "cyclic" and not torch.compiler.is_compiling():
+        return _permute_rows(x, plan)
+    return _render(x, plan)
+
+
 class _Shift(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x: Tensor, plan: ShiftPlan) -> Tensor:  # type: ignore[override]
         ctx.plan = plan
-        if plan.boundary == "cyclic" and not torch.compiler.is_compiling():
-            return _permute_rows(x, plan)
-        return _render(x, plan)
+        return _forward(x, plan)
 
     @staticmethod
     def backward(ctx, grad: Tensor) -> tuple[Tensor, None]:  # type: ignore[override]
         plan: ShiftPlan = ctx.plan
-        grad_x = _Shift.apply(grad, plan.transposed())
+        grad_x = apply_shift(grad, plan.transposed())
         if plan.boundary == "edge":
             grad_x = _add_kept_edges(grad_x, grad, plan)
         return grad_x, None
@@ -283,7 +327,10 @@ def apply_shift(x: Tensor, plan: ShiftPlan) -> Tensor:
 
     Under ONNX export or TorchScript tracing, which mistranslate in-place writes into slices, the
     same plan is emitted as one gather with a constant index (exact, batch size left free).
+    Without autograd (inference, or an input that needs no gradient) the autograd node is skipped.
     """
     if torch.onnx.is_in_onnx_export() or torch.jit.is_tracing():
         return _gather(x, plan)
-    return _Shift.apply(x, plan)
+    if x.requires_grad and torch.is_grad_enabled():
+        return _Shift.apply(x, plan)
+    return _forward(x, plan)

@@ -214,11 +214,54 @@ def _wide_plans(plan: ShiftPlan, x: Tensor) -> tuple[tuple[torch.dtype, ShiftPla
     return plans
 
 
-def _run(x: Array, program: _Program) -> Array:
+# One step as a strided view of a tensor layout: sizes, strides, destination offset, source offset
+# (None: fill with zeros). Offsets are in elements from the start of the tensor.
+StridedStep = tuple[tuple[int, ...], tuple[int, ...], int, int | None]
+_STRIDED_STEPS: dict[tuple, tuple[StridedStep, ...]] = {}
+
+
+def _view_of(index: tuple[slice, ...], shape: tuple[int, ...], strides: tuple[int, ...]) -> tuple:
+    """Sizes, strides and offset of ``tensor[index]`` for a tensor of ``shape`` and ``strides``."""
+    sizes, steps, offset = [], [], 0
+    for part, size, stride in zip(index, shape, strides, strict=True):
+        start, stop, step = part.indices(size)
+        sizes.append(len(range(start, stop, step)))
+        steps.append(stride * step)
+        offset += start * stride
+    return tuple(sizes), tuple(steps), offset
+
+
+def _strided_steps(plan: ShiftPlan, shape: tuple[int, ...], strides: tuple[int, ...]) -> tuple[StridedStep, ...]:
+    """The plan's steps as strided views for one layout (cached): one C++ call per view, no Python slicing."""
+    key = (plan.key, shape, strides)
+    steps = _STRIDED_STEPS.get(key)
+    if steps is None:
+        steps = []
+        for dst, src in _program(plan, shape).steps:
+            sizes, step_strides, dst_offset = _view_of(dst, shape, strides)
+            src_offset = None if src is None else _view_of(src, shape, strides)[2]
+            if math.prod(sizes):
+                steps.append((sizes, step_strides, dst_offset, src_offset))
+        steps = _STRIDED_STEPS[key] = tuple(steps)
+    return steps
+
+
+def _run(x: Array, plan: ShiftPlan) -> Array:
+    shape = tuple(x.shape)
+    program = _program(plan, shape)
     if isinstance(x, np.ndarray):
         out = x.copy() if program.over_copy else np.empty_like(x)
     else:
         out = x.clone() if program.over_copy else torch.empty_like(x)
+        if not torch.compiler.is_compiling() and out.stride() == x.stride():
+            base = x.storage_offset()
+            for sizes, strides, dst_offset, src_offset in _strided_steps(plan, shape, x.stride()):
+                dst = out.as_strided(sizes, strides, dst_offset)
+                if src_offset is None:
+                    dst.zero_()
+                else:
+                    dst.copy_(x.as_strided(sizes, strides, base + src_offset))
+            return out
     for dst, src in program.steps:
         out[dst] = 0 if src is None else x[src]
     return out
@@ -235,8 +278,8 @@ def _render(x: Array, plan: ShiftPlan) -> Array:
                 wide = x.view(dtype)
             except RuntimeError:  # strides or offset not divisible: try a narrower element
                 continue
-            return _run(wide, _program(wide_plan, tuple(wide.shape))).view(x.dtype)
-    return _run(x, _program(plan, tuple(x.shape)))
+            return _run(wide, wide_plan).view(x.dtype)
+    return _run(x, plan)
 
 
 def _touched_dims(plan: ShiftPlan) -> int:

@@ -110,3 +110,18 @@ def test_stsm_property(dims, num_frames, channels, alpha, size):
     rule = stsm_rule(num_frames, list(zip(groups, sizes, strict=True)), *size)
     out = spatiotemporal_shift(x, num_frames, alpha, dims)
     torch.testing.assert_close(out, forward(x, rule), rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("layout", ["offset", "channels_last", "strided"])
+def test_stsm_matches_reference_in_every_layout(layout):
+    """The cached strided copies address views with a storage offset, other strides, and the slicing fallback."""
+    num_frames, height, width = 3, 3, 4
+    base = torch.randn(num_frames + 1, 64, height, width)
+    x = {
+        "offset": base[1:],  # dense, storage offset 64·3·4
+        "channels_last": base[1:].contiguous(memory_format=torch.channels_last),
+        "strided": torch.randn(num_frames, 64, height, 2 * width)[..., ::2],  # not dense: empty_like differs
+    }[layout]
+    rule = stsm_rule(num_frames, GROUPS_C64["T+H+W+HW"], height, width)
+    out = spatiotemporal_shift(x, num_frames, 3 / 8, "T+H+W+HW")
+    torch.testing.assert_close(out, forward(x.contiguous(), rule), rtol=0, atol=0)

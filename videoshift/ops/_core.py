@@ -321,16 +321,20 @@ def _permute_rows(x: Tensor, plan: ShiftPlan) -> Tensor:
 
     Patch shifts move tokens of C channels between frames; one copy per pattern cell visits memory
     in strides of C, while a row gather writes the output sequentially, about twice as fast on CPU.
-    The index is built once per plan and shape by rendering the plan on row numbers.
+    The gather runs on dimension 0 of a ``(rows, row length)`` view, the form PyTorch's CPU kernel
+    parallelises over threads. The index, for the whole batch, is built once per plan and shape by
+    rendering the plan on row numbers.
     """
     touched = _touched_dims(plan)
-    key = (plan.key, tuple(x.shape[1:touched]), x.device)
+    row_shape = tuple(x.shape[1:touched])
+    key = (plan.key, x.shape[0], row_shape, x.device)
     index = _ROW_INDEX_CACHE.get(key)
     if index is None:
-        index = torch.from_numpy(_source_rows(plan, key[1]) - 1).to(x.device)
-        _ROW_INDEX_CACHE[key] = index
-    rows = x.reshape(-1, index.numel(), math.prod(x.shape[touched:]))  # (batch, rows, row length)
-    return rows.index_select(1, index).view(x.shape)
+        sample = torch.from_numpy(_source_rows(plan, row_shape) - 1)
+        batch_starts = torch.arange(x.shape[0])[:, None] * sample.numel()
+        index = _ROW_INDEX_CACHE[key] = (batch_starts + sample).reshape(-1).to(x.device)
+    rows = x.reshape(index.numel(), math.prod(x.shape[touched:]))  # (batch · rows, row length)
+    return rows.index_select(0, index).view(x.shape)
 
 
 def _add_kept_edges(grad_x: Tensor, grad: Tensor, plan: ShiftPlan) -> Tensor:

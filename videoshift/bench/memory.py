@@ -109,6 +109,16 @@ def make_clip(spec: ModelSpec, settings: RunSettings, batch: int) -> torch.Tenso
     return clip.to(device=settings.device, dtype=getattr(torch, settings.dtype))
 
 
+def training_step(model: nn.Module, clip: torch.Tensor, optimizer: torch.optim.Optimizer) -> torch.Tensor:
+    """One training step on ``clip``: forward, cross-entropy against class 0, backward, ``optimizer`` step."""
+    optimizer.zero_grad(set_to_none=True)
+    target = torch.zeros(clip.shape[0], dtype=torch.long, device=clip.device)
+    loss = F.cross_entropy(model(clip).float(), target)
+    loss.backward()
+    optimizer.step()
+    return loss
+
+
 def run_pass(model: nn.Module, clip: torch.Tensor, mode: str) -> None:
     """One inference pass, or one training step (forward, cross-entropy, backward, AdamW step)."""
     if mode == "inference":
@@ -116,12 +126,7 @@ def run_pass(model: nn.Module, clip: torch.Tensor, mode: str) -> None:
         with torch.inference_mode():
             model(clip)
     elif mode == "train":
-        model.train()
-        optimizer = torch.optim.AdamW(model.parameters(), lr=1e-4)
-        logits = model(clip)
-        target = torch.zeros(logits.shape[0], dtype=torch.long, device=logits.device)
-        F.cross_entropy(logits.float(), target).backward()
-        optimizer.step()
+        training_step(model.train(), clip, torch.optim.AdamW(model.parameters(), lr=1e-4))
     else:
         raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
 

@@ -13,17 +13,26 @@ from __future__ import annotations
 
 import argparse
 from collections.abc import Callable, Iterable, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 import yaml
 from torch import nn
 
 from videoshift.bench.common import Timing, add_output_arguments, environment, report, summarize, time_callable
 from videoshift.bench.flops import count_macs, count_params
-from videoshift.bench.memory import MODES, ModelSpec, RunSettings, build_model, import_modules, make_clip, peak_memory
+from videoshift.bench.memory import (
+    MODES,
+    ModelSpec,
+    RunSettings,
+    build_model,
+    import_modules,
+    make_clip,
+    peak_memory,
+    training_step,
+)
 from videoshift.bench.presets import PRESETS, PaperRow, Preset, get_preset
 from videoshift.models import is_model, list_models
 
@@ -65,18 +74,8 @@ def _inference(model: nn.Module, clip: torch.Tensor) -> Callable[[], object]:
 
 
 def _training_step(model: nn.Module, clip: torch.Tensor) -> Callable[[], object]:
-    """One step of the papers' recipe: forward, cross-entropy, backward, SGD with momentum."""
-    optimizer = torch.optim.SGD(model.parameters(), lr=1e-3, momentum=0.9)
-    target = torch.zeros(clip.shape[0], dtype=torch.long, device=clip.device)
-
-    def call() -> object:
-        optimizer.zero_grad(set_to_none=True)
-        loss = F.cross_entropy(model(clip).float(), target)
-        loss.backward()
-        optimizer.step()
-        return loss
-
-    return call
+    """One step of the papers' recipe (:func:`training_step` with SGD and momentum), ready to time."""
+    return partial(training_step, model, clip, torch.optim.SGD(model.parameters(), lr=1e-3, momentum=0.9))
 
 
 def _time_rows(rows: Sequence[dict[str, Any]], calls: Sequence[Callable[[], object]], key: str, stat: str, **timing):
@@ -264,8 +263,7 @@ def run_benchmark(args: argparse.Namespace) -> tuple[list[dict[str, Any]], list[
     specs = [spec for spec, _ in planned if spec is not None]
     progress = _progress().print
     timing = {"batches": batches, "warmup": args.warmup, "repeats": args.repeats, "stat": args.stat}
-    timing["train"] = args.train
-    measured_rows = iter(measure(specs, settings, **timing, memory=memory, progress=progress))
+    measured_rows = iter(measure(specs, settings, **timing, train=args.train, memory=memory, progress=progress))
     rows = []
     for spec, paper in planned:
         row = next(measured_rows) if spec is not None else {"model": paper.label, "name": None}

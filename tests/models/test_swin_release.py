@@ -1,6 +1,6 @@
 """``pst_t`` (``rpe="official"``) and ``video_swin_t`` are numerically the released implementations.
 
-How the golden files in ``tests/data`` were produced (the release code is not part of this
+How the golden files in ``tests/fixtures/release`` were produced (the release code is not part of this
 repository): the release's ``mmaction/models/backbones/swin_transformer2d_tps.py`` was made importable
 outside MMAction2 with stub modules (``BACKBONES`` registry, logger, ``einops.rearrange`` as a permute)
 and built with ``patch_size=(2, 4, 4)``, ``window_size=(1, 7, 7)``, ``patch_norm=True``,
@@ -29,7 +29,7 @@ import torch
 
 from videoshift.models import CheckpointError, create_model, load_checkpoint
 
-DATA = Path(__file__).resolve().parent.parent / "data"
+DATA = Path(__file__).resolve().parent.parent / "fixtures" / "release"
 REDUCED = {"embed_dim": 16, "depths": (2, 2, 2, 2), "num_heads": (1, 2, 2, 4), "num_classes": 5}
 
 

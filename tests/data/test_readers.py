@@ -26,14 +26,14 @@ def decode_all(path) -> np.ndarray:
 
 
 @pytest.fixture(scope="module")
-def references(shared):
-    return {name: decode_all(shared / name) for name in REAL_VIDEOS}
+def references(real_data):
+    return {name: decode_all(real_data / name) for name in REAL_VIDEOS}
 
 
 @pytest.mark.parametrize("name", REAL_VIDEOS)
-def test_real_videos_match_sequential_decoding(shared, references, name):
+def test_real_videos_match_sequential_decoding(real_data, references, name):
     reference = references[name]
-    path = shared / name
+    path = real_data / name
     assert count_frames(path) == len(reference)
     rng = np.random.default_rng(0)
     cases = [np.arange(len(reference)), np.array([len(reference) - 1, 0, 5, 5])]
@@ -45,8 +45,8 @@ def test_real_videos_match_sequential_decoding(shared, references, name):
         assert np.array_equal(out.numpy(), reference[indices]), indices
 
 
-def test_webm_frame_count_does_not_trust_header(shared):
-    path = shared / "videos_derived/demo_3s_vp9.webm"
+def test_webm_frame_count_does_not_trust_header(real_data):
+    path = real_data / "videos_derived/demo_3s_vp9.webm"
     with av.open(str(path)) as container:
         assert container.streams.video[0].frames == 0  # the header says nothing
     assert count_frames(path) == 84
@@ -114,8 +114,8 @@ def _write(folder, name, data: bytes):
     ],
     ids=["truncated", "missing", "empty", "not-video", "zero-frames"],
 )
-def test_bad_files_raise_one_error_type(shared, tmp_path, make, message):
-    path = make(tmp_path, shared)
+def test_bad_files_raise_one_error_type(real_data, tmp_path, make, message):
+    path = make(tmp_path, real_data)
     with pytest.raises(VideoReadError, match=message) as info:
         read_frames(path, [0])
     assert str(path) in str(info.value)
@@ -123,8 +123,8 @@ def test_bad_files_raise_one_error_type(shared, tmp_path, make, message):
         count_frames(path)
 
 
-def test_corrupt_mdat_fails_inside_damage_only(shared, references):
-    path = shared / "videos_derived/demo_corrupt_mdat.mp4"
+def test_corrupt_mdat_fails_inside_damage_only(real_data, references):
+    path = real_data / "videos_derived/demo_corrupt_mdat.mp4"
     assert count_frames(path) == 280  # packets are all there, the data of some is zeroed
     # before the damage, and from the next keyframe (187) on, frames decode exactly like the intact file
     intact = references["videos/demo.mp4"]
@@ -135,17 +135,17 @@ def test_corrupt_mdat_fails_inside_damage_only(shared, references):
     assert isinstance(VideoReadError("x"), ValueError)
 
 
-def test_out_of_range_indices(shared):
+def test_out_of_range_indices(real_data):
     with pytest.raises(VideoReadError, match=r"outside \[0, 32\)"):
-        read_frames(shared / "videos/part_0.mp4", [0, 32])
+        read_frames(real_data / "videos/part_0.mp4", [0, 32])
     with pytest.raises(ValueError, match=r"indices"):
-        read_frames(shared / "videos/part_0.mp4", [])
+        read_frames(real_data / "videos/part_0.mp4", [])
 
 
-def test_rawframe_reader(shared):
+def test_rawframe_reader(real_data):
     from PIL import Image
 
-    folder = shared / "rawframes/imgs"
+    folder = real_data / "rawframes/imgs"
     reader = RawFrameReader("img_{:05d}.jpg", start_index=1)
     assert reader.count_frames(folder) == 10
     out = reader.read(folder, [1, 10, 4])

@@ -10,8 +10,8 @@ from videoshift.data.label_maps import (
 )
 
 
-def test_shared_lists(shared):
-    ann = shared / "annotations"
+def test_shared_lists(real_data):
+    ann = real_data / "annotations"
     assert [(s.path, s.labels, s.line) for s in read_list(ann / "video_test_list.txt")] == [
         ("test.mp4", (0,), 1),
         ("test.mp4", (0,), 2),
@@ -56,8 +56,8 @@ def test_label_range_and_round_trip(tmp_path):
     assert parse_line("x 7", rawframes=False).labels == (7,)
 
 
-def test_shared_label_maps(shared):
-    maps = shared / "label_maps"
+def test_shared_label_maps(real_data):
+    maps = real_data / "label_maps"
     sizes = {"kinetics400": 400, "sthv1": 174, "sthv2": 174, "diving48": 48, "ucf101": 101, "hmdb51": 51}
     for name, size in sizes.items():
         assert len(read_label_map(maps / f"{name}_label_map.txt")) == size
@@ -66,19 +66,19 @@ def test_shared_label_maps(shared):
     assert read_label_map(maps / "sthv1_label_map.txt")[0] == "Holding something"
 
 
-def test_flip_pairs_from_names_match_mmaction2(shared):
+def test_flip_pairs_from_names_match_mmaction2(real_data):
     # the names alone give MMAction2's hard-coded flip_label_map of both Something-Something versions
-    v2 = read_label_map(shared / "label_maps/sthv2_label_map.txt")
-    v1 = read_label_map(shared / "label_maps/sthv1_label_map.txt")
+    v2 = read_label_map(real_data / "label_maps/sthv2_label_map.txt")
+    v1 = read_label_map(real_data / "label_maps/sthv1_label_map.txt")
     assert flip_pairs_from_names(v2) == SSV2_FLIP_PAIRS == ((86, 87), (93, 94), (166, 167))
     assert flip_pairs_from_names(v1) == SSV1_FLIP_PAIRS == ((2, 4), (30, 41), (52, 66))
     assert (
         v2[86] == "Pulling something from left to right" and v1[4] == "Turning the camera right while filming something"
     )
     assert {v1.index(v2[i]) for pair in SSV2_FLIP_PAIRS for i in pair} == {i for p in SSV1_FLIP_PAIRS for i in p}
-    assert flip_pairs_from_names(read_label_map(shared / "label_maps/kinetics400_label_map.txt")) == ()
+    assert flip_pairs_from_names(read_label_map(real_data / "label_maps/kinetics400_label_map.txt")) == ()
     # Jester: "Swiping Left"/"Swiping Right", "... Fingers Left/Right", "Turning Hand Clockwise/Counterclockwise"
-    assert flip_pairs_from_names(read_label_map(shared / "label_maps/jester_label_map.txt")) == (
+    assert flip_pairs_from_names(read_label_map(real_data / "label_maps/jester_label_map.txt")) == (
         (0, 1),
         (6, 7),
         (14, 15),

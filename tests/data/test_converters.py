@@ -73,7 +73,7 @@ def test_ssv1(tmp_path):
         convert_ssv1(tmp_path / "labels.csv", {"train": tmp_path / "nofr.csv"}, tmp_path / "frames", tmp_path / "o")
 
 
-def test_kinetics400(tmp_path, shared):
+def test_kinetics400(tmp_path, real_data):
     header = "label,youtube_id,time_start,time_end,split,is_cc\n"
     (tmp_path / "train.csv").write_text(header + "arm wrestling,abc,5,15,train,0\nabseiling,xyz,0,10,train,0\n")
     (tmp_path / "val.csv").write_text(header + "abseiling,qqq,12,22,val,0\n")
@@ -81,7 +81,7 @@ def test_kinetics400(tmp_path, shared):
     out = convert_kinetics400(splits, tmp_path / "out")
     assert out["train_list"].read_text() == "arm_wrestling/abc_000005_000015.mp4 1\nabseiling/xyz_000000_000010.mp4 0\n"
     # with the official 400-class map the label indices follow it
-    k400 = convert_kinetics400(splits, tmp_path / "out400", shared / "label_maps/kinetics400_label_map.txt")
+    k400 = convert_kinetics400(splits, tmp_path / "out400", real_data / "label_maps/kinetics400_label_map.txt")
     assert k400["train_list"].read_text().splitlines()[0].endswith(" 6")  # arm wrestling is class 6
     (tmp_path / "bad.csv").write_text(header + "abseiling,xyz,0,10,train,0\nabseiling,xyz,zero,10,train,0\n")
     with pytest.raises(ValueError, match=r"bad.csv:3: bad time_start"):
@@ -91,7 +91,7 @@ def test_kinetics400(tmp_path, shared):
         convert_kinetics400({"train": tmp_path / "nohead.csv"}, tmp_path / "o")
 
 
-def test_diving48(tmp_path, shared):
+def test_diving48(tmp_path, real_data):
     vocab = write_json(
         tmp_path / "vocab.json", [["Back", "15som", "05Twis", "FREE"], ["Inward", "25som", "NoTwis", "PIKE"]]
     )
@@ -103,7 +103,7 @@ def test_diving48(tmp_path, shared):
     assert out["train_list"].read_text() == "-mmq0PT-u8k_0.mp4 1\n"
     names = read_label_map(out["label_map"])
     assert names == ["Back+15som+05Twis+FREE", "Inward+25som+NoTwis+PIKE"]
-    assert names[0] in read_label_map(shared / "label_maps/diving48_label_map.txt")  # the same naming
+    assert names[0] in read_label_map(real_data / "label_maps/diving48_label_map.txt")  # the same naming
     bad = write_json(tmp_path / "bad.json", [{"vid_name": "a", "label": 7}])
     with pytest.raises(ValueError, match=r"bad.json: entry 0: label 7 not in \[0, 2\)"):
         convert_diving48(vocab, {"train": bad}, tmp_path / "o")

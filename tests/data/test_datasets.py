@@ -13,12 +13,12 @@ from .media import moving_frames, write_video
 SMALL = {"input_size": 32, "short_side": 36}
 
 
-def video_cfg(shared, **extra):
+def video_cfg(real_data, **extra):
     cfg = {
         "dataset": "video",
-        "root": str(shared / "videos"),
-        "train_list": str(shared / "annotations/video_test_list.txt"),
-        "val_list": str(shared / "annotations/video_test_list.txt"),
+        "root": str(real_data / "videos"),
+        "train_list": str(real_data / "annotations/video_test_list.txt"),
+        "val_list": str(real_data / "annotations/video_test_list.txt"),
         "num_classes": 5,
         "sampling": {"type": "tsn", "num_frames": 8},
         "test_sampling": {"type": "tsn", "num_frames": 8, "num_clips": 1},
@@ -54,24 +54,26 @@ def test_synthetic_flip_swaps_left_right_labels(flip_pairs):
     assert {int(train[2]["label"]) for _ in range(8)} == {2}  # moving down is unchanged by a mirror
 
 
-def test_video_dataset_train_and_test_views(shared):
-    train = build_dataset(video_cfg(shared), "train")
+def test_video_dataset_train_and_test_views(real_data):
+    train = build_dataset(video_cfg(real_data), "train")
     assert len(train) == 2 and train.class_names is None
     assert train[0]["clip"].shape == (3, 8, 32, 32)
-    cfg = video_cfg(shared, transform={**SMALL, "test_crops": 3})
+    cfg = video_cfg(real_data, transform={**SMALL, "test_crops": 3})
     cfg["test_sampling"] = {"type": "tsn", "num_frames": 8, "twice_sample": True}
     test = build_dataset(cfg, "test")  # test_list defaults to val_list
     item = test[1]
     assert item["clip"].shape == (2 * 3, 3, 8, 32, 32) and item["label"].item() == 0 and item["index"] == 1
 
 
-def test_dense_test_views(shared):
-    cfg = video_cfg(shared, test_sampling={"type": "dense", "clip_len": 4, "frame_interval": 2, "num_clips": 2})
+def test_dense_test_views(real_data):
+    cfg = video_cfg(real_data, test_sampling={"type": "dense", "clip_len": 4, "frame_interval": 2, "num_clips": 2})
     assert build_dataset(cfg, "val")[0]["clip"].shape == (2, 3, 4, 32, 32)
 
 
-def test_multi_label(shared):
-    cfg = video_cfg(shared, multi_label=True, train_list=str(shared / "annotations/video_test_list_multi_label.txt"))
+def test_multi_label(real_data):
+    cfg = video_cfg(
+        real_data, multi_label=True, train_list=str(real_data / "annotations/video_test_list_multi_label.txt")
+    )
     train = build_dataset(cfg, "train")
     assert train[0]["label"].tolist() == [1.0, 0.0, 0.0, 1.0, 0.0]
     assert train[1]["label"].tolist() == [1.0, 0.0, 1.0, 0.0, 1.0]
@@ -79,13 +81,13 @@ def test_multi_label(shared):
         build_dataset({**cfg, "multi_label": False}, "train")
 
 
-def test_rawframes_with_offset_reads_the_right_files(shared):
+def test_rawframes_with_offset_reads_the_right_files(real_data):
     # list line "imgs 2 5 127": frames 2 + (1..5), i.e. files img_00003 .. img_00007 for 5 segments of 5 frames
     cfg = {
         "dataset": "rawframes",
-        "root": str(shared / "rawframes"),
-        "train_list": str(shared / "annotations/rawframe_test_list_with_offset.txt"),
-        "val_list": str(shared / "annotations/rawframe_test_list_with_offset.txt"),
+        "root": str(real_data / "rawframes"),
+        "train_list": str(real_data / "annotations/rawframe_test_list_with_offset.txt"),
+        "val_list": str(real_data / "annotations/rawframe_test_list_with_offset.txt"),
         "with_offset": True,
         "num_classes": 200,
         "test_sampling": {"type": "tsn", "num_frames": 5},
@@ -95,7 +97,7 @@ def test_rawframes_with_offset_reads_the_right_files(shared):
     clip = dataset[0]["clip"][0]  # (C, T, H, W) in [0, 1]
     from PIL import Image
 
-    folder = shared / "rawframes/imgs"
+    folder = real_data / "rawframes/imgs"
     for t, number in enumerate(range(3, 8)):
         image = np.asarray(Image.open(folder / f"img_{number:05d}.jpg").convert("RGB"), dtype=np.float32) / 255
         centre = image[:, 40:280]  # 320x240 centre-cropped to 240
@@ -103,8 +105,8 @@ def test_rawframes_with_offset_reads_the_right_files(shared):
     assert dataset[0]["label"].item() == 127
 
 
-def test_flip_pairs_follow_the_label_map(shared, tmp_path):
-    names = (shared / "label_maps/sthv2_label_map.txt").read_text().splitlines()
+def test_flip_pairs_follow_the_label_map(real_data, tmp_path):
+    names = (real_data / "label_maps/sthv2_label_map.txt").read_text().splitlines()
     path = tmp_path / "clip.mp4"
     write_video(path, moving_frames(10))
     (tmp_path / "list.txt").write_text("clip.mp4 86\n")
@@ -112,7 +114,7 @@ def test_flip_pairs_follow_the_label_map(shared, tmp_path):
         "dataset": "video",
         "train_list": str(tmp_path / "list.txt"),
         "val_list": str(tmp_path / "list.txt"),
-        "label_map": str(shared / "label_maps/sthv2_label_map.txt"),
+        "label_map": str(real_data / "label_maps/sthv2_label_map.txt"),
         "transform": dict(SMALL),
     }
     dataset = build_dataset(cfg, "train")
@@ -126,17 +128,17 @@ def test_flip_pairs_follow_the_label_map(shared, tmp_path):
         build_dataset({**cfg, "num_classes": 10}, "train")
 
 
-def broken_list(shared, tmp_path):
+def broken_list(real_data, tmp_path):
     lines = ["demo.mp4 0", "missing.mp4 1", "demo_truncated40.mp4 2"]
     (tmp_path / "list.txt").write_text("\n".join(lines) + "\n")
     for name, folder in (("demo.mp4", "videos"), ("demo_truncated40.mp4", "videos_derived")):
-        (tmp_path / name).symlink_to(shared / folder / name)
+        (tmp_path / name).symlink_to(real_data / folder / name)
     return tmp_path / "list.txt"
 
 
-def test_on_error_raise_and_skip(shared, tmp_path):
-    listing = broken_list(shared, tmp_path)
-    cfg = video_cfg(shared, root=str(tmp_path), train_list=str(listing), val_list=str(listing))
+def test_on_error_raise_and_skip(real_data, tmp_path):
+    listing = broken_list(real_data, tmp_path)
+    cfg = video_cfg(real_data, root=str(tmp_path), train_list=str(listing), val_list=str(listing))
     with pytest.raises(VideoReadError, match=r"missing.mp4"):
         build_dataset(cfg, "val")[1]
     dataset = build_dataset({**cfg, "on_error": "skip"}, "val")
@@ -150,9 +152,9 @@ def test_on_error_raise_and_skip(shared, tmp_path):
 
 
 @pytest.mark.parametrize("start", ["fork", pytest.param("spawn", marks=pytest.mark.slow)])
-def test_skips_are_counted_across_workers(shared, tmp_path, start):
-    listing = broken_list(shared, tmp_path)
-    cfg = video_cfg(shared, root=str(tmp_path), val_list=str(listing), on_error="skip")
+def test_skips_are_counted_across_workers(real_data, tmp_path, start):
+    listing = broken_list(real_data, tmp_path)
+    cfg = video_cfg(real_data, root=str(tmp_path), val_list=str(listing), on_error="skip")
     cfg["test_sampling"] = {"type": "tsn", "num_frames": 2}
     dataset = build_dataset(cfg, "val")
     subset = torch.utils.data.Subset(dataset, [1, 2])
@@ -164,17 +166,17 @@ def test_skips_are_counted_across_workers(shared, tmp_path, start):
     assert dataset.skipped >= 2
 
 
-def test_config_errors(shared):
+def test_config_errors(real_data):
     with pytest.raises(ValueError, match=r"split"):
-        build_dataset(video_cfg(shared), "dev")
+        build_dataset(video_cfg(real_data), "dev")
     with pytest.raises(ValueError, match=r"data.dataset"):
-        build_dataset({**video_cfg(shared), "dataset": "lmdb"}, "train")
+        build_dataset({**video_cfg(real_data), "dataset": "lmdb"}, "train")
     with pytest.raises(ValueError, match=r"on_error"):
-        build_dataset({**video_cfg(shared), "on_error": "ignore"}, "train")
+        build_dataset({**video_cfg(real_data), "on_error": "ignore"}, "train")
     with pytest.raises(ValueError, match=r"num_classes"):
-        build_dataset({k: v for k, v in video_cfg(shared).items() if k != "num_classes"}, "train")
-    multi = str(shared / "annotations/video_test_list_multi_label.txt")
+        build_dataset({k: v for k, v in video_cfg(real_data).items() if k != "num_classes"}, "train")
+    multi = str(real_data / "annotations/video_test_list_multi_label.txt")
     with pytest.raises(ValueError, match=r"video_test_list_multi_label.txt:1: label 3 out of range"):
-        build_dataset({**video_cfg(shared), "num_classes": 3, "multi_label": True, "train_list": multi}, "train")
+        build_dataset({**video_cfg(real_data), "num_classes": 3, "multi_label": True, "train_list": multi}, "train")
     with pytest.raises(ValueError, match=r"one view"):
-        build_dataset({**video_cfg(shared), "sampling": {"type": "dense", "num_clips": 2}}, "train")
+        build_dataset({**video_cfg(real_data), "sampling": {"type": "dense", "num_clips": 2}}, "train")

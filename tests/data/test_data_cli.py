@@ -5,9 +5,9 @@ import pytest
 from videoshift.cli import main
 
 
-def test_check_reports_broken_entries(shared, tmp_path, capsys):
+def test_check_reports_broken_entries(real_data, tmp_path, capsys):
     for name, folder in (("demo.mp4", "videos"), ("demo_corrupt_mdat.mp4", "videos_derived"), ("a.webm", None)):
-        source = shared / "videos_derived/demo_3s_vp9.webm" if folder is None else shared / folder / name
+        source = real_data / "videos_derived/demo_3s_vp9.webm" if folder is None else real_data / folder / name
         (tmp_path / name).symlink_to(source)
     (tmp_path / "list.txt").write_text("demo.mp4 0\nnope.mp4 1\ndemo_corrupt_mdat.mp4 2\na.webm 3\n")
     assert main(["data", "check", str(tmp_path / "list.txt")]) == 1
@@ -16,13 +16,15 @@ def test_check_reports_broken_entries(shared, tmp_path, capsys):
     assert "list.txt:1" not in out and "list.txt:4" not in out and "2/4 entries readable, 2 broken" in out
 
 
-def test_check_rawframe_lists(shared, tmp_path, capsys):
-    listing = shared / "annotations/rawframe_test_list.txt"
-    assert main(["data", "check", str(listing), "--rawframes", "--root", str(shared / "rawframes")]) == 0
+def test_check_rawframe_lists(real_data, tmp_path, capsys):
+    listing = real_data / "annotations/rawframe_test_list.txt"
+    assert main(["data", "check", str(listing), "--rawframes", "--root", str(real_data / "rawframes")]) == 0
     assert "2/2 entries readable" in capsys.readouterr().out
     # 10 frames on disk: a list claiming 11, or 0, is broken
     (tmp_path / "list.txt").write_text("imgs 10 0\nimgs 11 0\nimgs 0 0\n")
-    assert main(["data", "check", str(tmp_path / "list.txt"), "--rawframes", "--root", str(shared / "rawframes")]) == 1
+    assert (
+        main(["data", "check", str(tmp_path / "list.txt"), "--rawframes", "--root", str(real_data / "rawframes")]) == 1
+    )
     out = capsys.readouterr().out
     assert (
         "list.txt:2: imgs" in out and "img_00011.jpg" in out and "list.txt:3: imgs" in out and "list.txt:1" not in out
@@ -36,8 +38,8 @@ def test_synth_writes_a_dataset(tmp_path, capsys):
 
 
 @pytest.mark.slow
-def test_bench_data_runs(shared, tmp_path):
-    video = str(shared / "videos/part_0.mp4")
+def test_bench_data_runs(real_data, tmp_path):
+    video = str(real_data / "videos/part_0.mp4")
     out = tmp_path / "bench.json"
     assert main(["bench", "data", "--videos", video, "--repeats", "1", "--workers", "0", "--json", str(out)]) == 0
     rows = json.loads(out.read_text())["rows"]

@@ -6,13 +6,13 @@ import json
 import pytest
 from bench_tiny_models import expected_macs, expected_params, register
 
-from videoshift.bench.flops import count_macs, count_params
 from videoshift.bench.memory import ModelSpec, RunSettings, build_model, make_clip
 from videoshift.bench.models import _training_step, add_ratios, parse_accuracy, parse_model_kwargs, plan
 from videoshift.bench.plot import plot_models
 from videoshift.bench.presets import PRESETS, PaperRow, Preset
 from videoshift.cli import main
 from videoshift.models import registry
+from videoshift.models.complexity import count_macs, count_params
 
 FAST = ["--frames", "2", "--size", "8", "--batch", "1,2", "--repeats", "2", "--warmup", "1", "--memory", "none"]
 

@@ -3,9 +3,9 @@
 import pytest
 import torch
 
-from videoshift.bench.flops import count_params
 from videoshift.bench.presets import PRESETS, get_preset
 from videoshift.models import create_model, is_model
+from videoshift.models.complexity import count_params
 from videoshift.models.metadata import paper_setting
 
 

@@ -7,8 +7,8 @@ import timm
 import torch
 from timm.models.vision_transformer import VisionTransformer
 
-from videoshift.bench.flops import count_macs, count_params
 from videoshift.models import create_model, load_checkpoint
+from videoshift.models.complexity import count_macs, count_params
 from videoshift.models.deit_video import DeiTVideo, PatchTokenShift, TokenChannelShift
 from videoshift.models.metadata import paper_setting
 

@@ -9,8 +9,8 @@ import torch
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
-from videoshift.bench.flops import count_macs, count_params
 from videoshift.models import create_model, list_models
+from videoshift.models.complexity import count_macs, count_params
 from videoshift.models.metadata import paper_setting
 from videoshift.models.shift_cnn import ShiftCNN, TemporalMaxPool, residual_stages
 

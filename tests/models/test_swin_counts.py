@@ -6,8 +6,8 @@ Counted on the meta device (shapes only), so the full-size models cost well unde
 import pytest
 import torch
 
-from videoshift.bench.flops import count_macs, count_params
 from videoshift.models import create_model
+from videoshift.models.complexity import count_macs, count_params
 from videoshift.models.metadata import paper_setting
 from videoshift.models.swin_zoo import SWIN_MODELS
 

@@ -22,7 +22,6 @@ import yaml
 from torch import nn
 
 from videoshift.bench.common import Timing, add_output_arguments, environment, report, summarize, time_callable
-from videoshift.bench.flops import count_macs, count_params
 from videoshift.bench.memory import (
     MODES,
     ModelSpec,
@@ -35,6 +34,7 @@ from videoshift.bench.memory import (
 )
 from videoshift.bench.presets import PRESETS, PaperRow, Preset, get_preset
 from videoshift.models import is_model, list_models
+from videoshift.models.complexity import count_macs, count_params
 
 GIB = 2**30
 MEMORY_KEYS = {"inference": "mem_infer_gib", "train": "mem_train_gib"}

@@ -28,7 +28,7 @@ def train_runs(
     Rows hold ``name``, ``top1`` (best val top-1), ``top5``, ``mean_class_acc`` (last evaluation), ``params``,
     ``gmacs`` (multiply-adds of one clip, the papers' "FLOPs"), ``minutes`` and ``run_dir``.
     """
-    from videoshift.bench.flops import count_macs, count_params
+    from videoshift.models.complexity import count_macs, count_params
 
     rows = []
     for run_cfg in experiment_configs(cfg):

@@ -24,9 +24,9 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset
 
-from videoshift.bench.common import add_output_arguments, environment, report
 from videoshift.data.readers import PyAVReader, count_frames
 from videoshift.data.samplers import DenseSampler, FrameSampler, TSNSampler
+from videoshift.report import add_output_arguments, environment, report
 
 DEFAULT_VIDEOS = ("../shared/data/videos/demo.mp4", "../shared/data/videos/test.mp4")
 SAMPLINGS: dict[str, FrameSampler] = {
@@ -117,7 +117,14 @@ def run(args: argparse.Namespace) -> int:
     ]
     columns = ["case", "method", "frames", "median_ms", "min_ms", "clips_per_s", "speedup_vs_full"]
     columns += ["loader_clips_per_s"]
-    report(f"video reading (DataLoader workers={args.workers})", rows, columns, environment("cpu"), args)
+    report(
+        f"video reading (DataLoader workers={args.workers})",
+        rows,
+        columns,
+        environment("cpu"),
+        json_path=args.json,
+        markdown_path=args.markdown,
+    )
     return 0
 
 

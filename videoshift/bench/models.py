@@ -21,7 +21,7 @@ import torch
 import yaml
 from torch import nn
 
-from videoshift.bench.common import Timing, add_output_arguments, environment, report, summarize, time_callable
+from videoshift.bench.common import Timing, summarize, time_callable
 from videoshift.bench.memory import (
     MODES,
     ModelSpec,
@@ -35,6 +35,7 @@ from videoshift.bench.memory import (
 from videoshift.bench.presets import PRESETS, PaperRow, Preset, get_preset
 from videoshift.models import is_model, list_models
 from videoshift.models.complexity import count_macs, count_params
+from videoshift.report import add_output_arguments, environment, report
 
 GIB = 2**30
 MEMORY_KEYS = {"inference": "mem_infer_gib", "train": "mem_train_gib"}
@@ -306,7 +307,15 @@ def run(args: argparse.Namespace) -> int:
             return 2
         env = environment(settings.device, getattr(torch, settings.dtype))
         env["channels_last"] = settings.channels_last
-        report(title, rows, columns, env, args, width=sum(max(len(column), 9) + 3 for column in columns))
+        report(
+            title,
+            rows,
+            columns,
+            env,
+            json_path=args.json,
+            markdown_path=args.markdown,
+            width=sum(max(len(column), 9) + 3 for column in columns),
+        )
         if args.plot is not None:
             from videoshift.bench.plot import plot_models
 

@@ -20,8 +20,9 @@ from functools import partial
 import torch
 from torch import Tensor
 
-from videoshift.bench.common import add_output_arguments, environment, report, time_callable
+from videoshift.bench.common import time_callable
 from videoshift.ops import patch_shift, pst_channel_shift, resolve_pattern, spatiotemporal_shift, temporal_shift
+from videoshift.report import add_output_arguments, environment, report
 
 Op = Callable[[Tensor], Tensor]
 
@@ -211,7 +212,7 @@ def run(args: argparse.Namespace) -> int:
         for case in cases(args.size):
             rows += measure(case, warmup=args.warmup, repeats=args.repeats, device=device, dtype=dtype, stat=args.stat)
         title = f"shift operators vs naive and clone ({args.size} sizes, {args.stat} of {args.repeats} calls, ms)"
-        report(title, rows, COLUMNS, environment(device, dtype), args)
+        report(title, rows, COLUMNS, environment(device, dtype), json_path=args.json, markdown_path=args.markdown)
     finally:
         torch.set_num_threads(threads)
     return 0

@@ -8,7 +8,7 @@ import os
 import sys
 from pathlib import Path
 
-from videoshift.bench.common import add_output_arguments
+from videoshift.report import add_output_arguments
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -53,11 +53,11 @@ def _setup_logging() -> None:
 
 def run_train(args: argparse.Namespace) -> int:
     """Train every run of the config and print the side-by-side table."""
-    from videoshift.bench.common import environment, report
     from videoshift.engine import distributed
     from videoshift.engine.config import load_config
     from videoshift.engine.runner import train_runs
     from videoshift.engine.train import TrainingDiverged
+    from videoshift.report import environment, report
 
     _setup_logging()
     cfg = load_config(args.config, args.overrides)
@@ -73,7 +73,14 @@ def run_train(args: argparse.Namespace) -> int:
         for row in rows:
             print(f"{row['name']}: {row['run_dir']}")
         device = distributed.resolve_device(cfg["train"]["device"])
-        report(f"videoshift train {cfg['name']}", rows, columns, environment(device), args)
+        report(
+            f"videoshift train {cfg['name']}",
+            rows,
+            columns,
+            environment(device),
+            json_path=args.json,
+            markdown_path=args.markdown,
+        )
     return 0
 
 

@@ -9,10 +9,11 @@ from bench_tiny_models import expected_macs, expected_params, register
 from videoshift.bench.memory import ModelSpec, RunSettings, build_model, make_clip
 from videoshift.bench.models import _training_step, add_ratios, parse_accuracy, parse_model_kwargs, plan
 from videoshift.bench.plot import plot_models
-from videoshift.bench.presets import PRESETS, PaperRow, Preset
+from videoshift.bench.presets import PRESETS, Preset
 from videoshift.cli import main
 from videoshift.models import registry
 from videoshift.models.complexity import count_macs, count_params
+from videoshift.models.papers import PaperRow
 
 FAST = ["--frames", "2", "--size", "8", "--batch", "1,2", "--repeats", "2", "--warmup", "1", "--memory", "none"]
 
@@ -172,10 +173,18 @@ def test_plan_from_preset_keeps_paper_rows_and_filters():
 def test_preset_puts_paper_figures_and_their_ratios_beside_measured(tiny_registry, tmp_path, monkeypatch):
     rows = (
         PaperRow(
-            "Small", "bench_tiny_conv3d", gmacs=10, memory_gb=1.0, latency_ms=20, throughput_vps=40, top1={"d": 50}
+            "P",
+            "1",
+            "Small",
+            "bench_tiny_conv3d",
+            gmacs=10,
+            memory_gb=1.0,
+            latency_ms=20,
+            throughput_vps=40,
+            top1={"d": 50},
         ),
-        PaperRow("Wide", "bench_tiny_conv3d_wide", {"width": 6}, gmacs=15, latency_ms=30, top1={"d": 60}),
-        PaperRow("Absent", None, gmacs=12, latency_ms=25, top1={"d": 55}),
+        PaperRow("P", "1", "Wide", "bench_tiny_conv3d_wide", {"width": 6}, gmacs=15, latency_ms=30, top1={"d": 60}),
+        PaperRow("P", "1", "Absent", None, gmacs=12, latency_ms=25, top1={"d": 55}),
     )
     monkeypatch.setitem(PRESETS, "tiny-table", Preset("tiny-table", "a tiny table", "d", rows, note="tiny note"))
     result = _run(tmp_path, "--preset", "tiny-table", "--num-classes", "2", *FAST)

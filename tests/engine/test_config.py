@@ -8,6 +8,7 @@ from videoshift.engine.config import (
     apply_overrides,
     experiment_configs,
     load_config,
+    paper_top1,
     parse_override,
     validate_config,
 )
@@ -90,22 +91,39 @@ def test_builtin_configs_load_by_name():
 PAPER_CONFIGS = sorted(p for p in CONFIG_DIR.glob("*.yaml") if p.stem != "synthetic_default")
 
 
-def test_every_paper_setting_has_a_config():
-    stems = {p.stem for p in PAPER_CONFIGS}
-    for model in ("pst_t", "pst_t_tw2", "pst_b", "pst_b_tw2"):
-        assert {f"{model}_{d}" for d in ("sthv1", "sthv2", "k400", "diving48")} <= stems
-    for model in ("tsn", "tsm", "stsm"):
-        for backbone in ("r50", "mbv2"):
-            assert {f"{model}_{backbone}_{d}" for d in ("k400", "sthv2")} <= stems
+NUM_CLASSES = {"sthv1": 174, "sthv2": 174, "k400": 400, "diving48": 48}
+
+
+def test_every_headline_row_of_the_papers_has_a_config():
+    from videoshift.models.papers import ROWS
+
+    configured = {(cfg["paper"]["row"], cfg["paper"]["dataset"]) for cfg in map(load_config, PAPER_CONFIGS)}
+    headline = {(row.key, dataset) for row in ROWS if row.headline for dataset in row.top1}
+    assert len(headline) >= 30 and headline <= configured, sorted(headline - configured)
 
 
 @pytest.mark.parametrize("path", PAPER_CONFIGS, ids=lambda p: p.stem)
-def test_paper_config_is_valid(path):
+def test_paper_config_is_valid_and_agrees_with_the_papers_table(path):
     from videoshift.models import is_model
+    from videoshift.models.papers import paper_row
 
     cfg = load_config(path)
     assert is_model(cfg["model"]["name"]), cfg["model"]["name"]
     assert cfg["name"] == path.stem
-    assert cfg["paper_top1"] is None or 20 < cfg["paper_top1"] < 100
-    assert cfg["data"]["num_classes"] in (48, 174, 400)
-    assert "paper top-1" in path.read_text().splitlines()[0] or cfg["paper_top1"] is None
+    first_line = path.read_text().splitlines()[0]
+    if cfg["paper"]["row"] is None:
+        assert "no paper top-1" in first_line
+        return
+    row = paper_row(cfg["paper"]["row"])
+    assert row.model == cfg["model"]["name"] and not row.kwargs
+    assert cfg["data"]["num_classes"] == NUM_CLASSES[cfg["paper"]["dataset"]]
+    assert f"paper top-1 {paper_top1(cfg)} (" in first_line  # the comment quotes the table's number
+
+
+def test_unknown_paper_row_or_dataset_is_named():
+    with pytest.raises(ValueError, match="did you mean"):
+        load_config("pst_t_sthv1", ['paper.row="TPS Table 3: PST-T (IN-1K, 3x2)"'])
+    with pytest.raises(ValueError, match="named by a string"):
+        load_config("pst_t_sthv1", ["paper.row=TPS Table 3: PST-T"])  # YAML reads an unquoted colon as a mapping
+    with pytest.raises(ValueError, match=r"paper\.dataset must be one of"):
+        load_config("pst_t_sthv1", ["paper.dataset=k400"])

@@ -10,7 +10,7 @@ from timm.models.vision_transformer import VisionTransformer
 from videoshift.models import create_model, load_checkpoint
 from videoshift.models.complexity import count_macs, count_params
 from videoshift.models.deit_video import DeiTVideo, PatchTokenShift, TokenChannelShift
-from videoshift.models.metadata import paper_setting
+from videoshift.models.papers import paper_setting
 
 NAMES = ("deit_s_2d", "deit_s_tsm", "deit_s_tps")
 # A 4 x 5 patch grid (non-square, not a multiple of the 3 x 3 pattern), 4 blocks, 2 heads.

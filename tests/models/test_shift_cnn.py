@@ -11,7 +11,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 from videoshift.models import create_model, list_models
 from videoshift.models.complexity import count_macs, count_params
-from videoshift.models.metadata import paper_setting
+from videoshift.models.papers import paper_setting
 from videoshift.models.shift_cnn import ShiftCNN, TemporalMaxPool, residual_stages
 
 CNN_MODELS = ["tsn_r50", "tsm_r50", "stsm_r50", "tsn_mbv2", "tsm_mbv2", "stsm_mbv2", "tsm_r50_nl", "stsm_r50_nl"]
@@ -220,7 +220,7 @@ def test_parameter_counts_match_the_papers(name, params_m):
     digits = 2 if params_m < 30 else 1
     assert round(count_params(_meta(name)) / 1e6, digits) == params_m
     setting = paper_setting(name)
-    assert setting is not None and setting.num_frames == 8
+    assert setting is not None and setting.frames == 8
     assert setting.params_m == pytest.approx(params_m, abs=0.05)
 
 

@@ -8,7 +8,7 @@ import torch
 
 from videoshift.models import create_model
 from videoshift.models.complexity import count_macs, count_params
-from videoshift.models.metadata import paper_setting
+from videoshift.models.papers import paper_setting
 from videoshift.models.swin_zoo import SWIN_MODELS
 
 
@@ -56,8 +56,8 @@ def test_bias_tables_are_the_release_parameter_difference():
 @pytest.mark.parametrize("name", SWIN_MODELS)
 def test_paper_settings_agree_with_the_models(name):
     setting = paper_setting(name)
-    assert setting is not None and setting.num_frames == 32 and setting.top1
+    assert setting is not None and setting.frames == 32 and setting.top1
     params, gmacs = EXPECTED[name]
     assert gmacs == pytest.approx(setting.gmacs, rel=0.01)
-    if setting.params_m is not None:
-        assert params / 1e6 == pytest.approx(setting.params_m, rel=0.01)
+    if setting.params_m is not None:  # Table 6 prints one merged cell per group: 2D Swin's bias tables are smaller
+        assert params / 1e6 == pytest.approx(setting.params_m, rel=0.03 if setting.table == "6" else 0.01)

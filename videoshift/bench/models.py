@@ -32,9 +32,10 @@ from videoshift.bench.memory import (
     peak_memory,
     training_step,
 )
-from videoshift.bench.presets import PRESETS, PaperRow, Preset, get_preset
+from videoshift.bench.presets import PRESETS, Preset, get_preset
 from videoshift.models import is_model, list_models
 from videoshift.models.complexity import count_macs, count_params
+from videoshift.models.papers import PaperRow
 from videoshift.report import add_output_arguments, environment, report
 
 GIB = 2**30

@@ -1,49 +1,18 @@
-"""The papers' efficiency tables as data: which models each row is, and what the paper reports.
+"""The papers' tables that ``bench models`` measures: views over :mod:`videoshift.models.papers`.
 
 ``videoshift bench models --preset NAME`` measures every row that has a model in this package and
 prints the paper's figures beside the measured ones. Absolute times from the papers' V100 are not
 comparable with another machine's; the ratios to a preset's first row are.
 
-Figures are as printed: "FLOPs" are multiply-adds (G), memory in GB, latency in ms at batch 1,
-throughput in videos/s at batch 4, top-1 in %. ``None`` where the paper gives no number.
+The rows and their figures live in the one table of the papers' numbers; a preset only picks a table and
+the dataset whose top-1 is shown.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
 
-
-@dataclass(frozen=True)
-class PaperRow:
-    """One row of a paper's table.
-
-    Attributes:
-        label: the row's name in the paper.
-        model: registered model name that builds this row, or ``None`` if the package has none.
-        kwargs: keyword arguments for ``create_model`` that make the row's variant.
-        frames: input frames.
-        size: input height and width.
-        gmacs: the paper's "FLOPs" per view (giga multiply-adds).
-        params_m: parameters (millions).
-        memory_gb: inference memory (GB).
-        latency_ms: latency at batch 1 (ms).
-        throughput_vps: throughput at batch 4 (videos/s).
-        top1: top-1 accuracy per dataset.
-    """
-
-    label: str
-    model: str | None
-    kwargs: Mapping[str, Any] = field(default_factory=dict)
-    frames: int = 32
-    size: int = 224
-    gmacs: float | None = None
-    params_m: float | None = None
-    memory_gb: float | None = None
-    latency_ms: float | None = None
-    throughput_vps: float | None = None
-    top1: Mapping[str, float] = field(default_factory=dict)
+from videoshift.models.papers import PaperRow, rows
 
 
 @dataclass(frozen=True)
@@ -57,60 +26,26 @@ class Preset:
     note: str = ""
 
 
-_JOINT = {"window_size": (16, 7, 7)}  # Video Swin with one window over all 16 temporal tokens
-
 TPS_TABLE6 = Preset(
     name="tps-table6",
     source="TPS paper, Table 6 (Something-Something V1/V2, 32x224², one NVIDIA V100)",
     dataset="sthv2",
     note="Params are one merged cell per group in the paper. Video-Swin is the 16x7x7 'Joint' window (106 G).",
-    rows=(
-        PaperRow("2D Swin-T", "swin2d_t", gmacs=72, params_m=28.5, memory_gb=1.7, latency_ms=29,
-                 throughput_vps=35.5, top1={"sthv1": 40.6, "sthv2": 56.7}),
-        PaperRow("Video-Swin-T", "video_swin_t", _JOINT, gmacs=106, params_m=28.5, memory_gb=3.0, latency_ms=62,
-                 throughput_vps=17.7, top1={"sthv1": 51.5, "sthv2": 65.7}),
-        PaperRow("PST-T", "pst_t", gmacs=72, params_m=28.5, memory_gb=1.7, latency_ms=31, throughput_vps=34.7,
-                 top1={"sthv1": 52.2, "sthv2": 65.7}),
-        PaperRow("2D Swin-B", "swin2d_b", gmacs=247, params_m=88.8, memory_gb=2.2, latency_ms=71,
-                 throughput_vps=15.5, top1={"sthv2": 59.5}),
-        PaperRow("Video-Swin-B", "video_swin_b", _JOINT, gmacs=321, params_m=88.8, memory_gb=3.6, latency_ms=147,
-                 throughput_vps=7.9, top1={"sthv2": 69.6}),
-        PaperRow("PST-B†", "pst_b_tw2", gmacs=252, params_m=88.8, memory_gb=2.4, latency_ms=81,
-                 throughput_vps=13.8, top1={"sthv2": 69.8}),
-    ),
-)  # fmt: skip
-
+    rows=rows("TPS", "6"),
+)
 TPS_TABLE2E = Preset(
     name="tps-table2e",
     source="TPS paper, Table 2(e): spatiotemporal attentions (Something-Something V1, PST-T, 32x224²)",
     dataset="sthv1",
     note="'Sparse' has no model here. The paper does not say at which batch its memory column was taken.",
-    rows=(
-        PaperRow("Avgpool", "swin2d_t", gmacs=72, memory_gb=3.7, top1={"sthv1": 40.6}),
-        PaperRow("Joint", "video_swin_t", _JOINT, gmacs=106, memory_gb=20.2, top1={"sthv1": 51.5}),
-        PaperRow("Local", "video_swin_t", gmacs=88, memory_gb=11, top1={"sthv1": 49.9}),
-        PaperRow("Sparse", None, gmacs=72, memory_gb=4.0, top1={"sthv1": 42.7}),
-        PaperRow("Channel-only", "pst_t", {"mixing": "channel"}, gmacs=72, memory_gb=3.7, top1={"sthv1": 51.2}),
-        PaperRow("Patch-only", "pst_t", {"mixing": "patch"}, gmacs=72, memory_gb=3.7, top1={"sthv1": 51.8}),
-        PaperRow("PST", "pst_t", gmacs=72, memory_gb=3.7, top1={"sthv1": 52.2}),
-    ),
+    rows=rows("TPS", "2(e)"),
 )
-
 STSM_TABLE4 = Preset(
     name="stsm-table4",
     source="STSM paper, Table 4 (Kinetics-400, 256², GFLOPs per view of 3 crops x 10 clips)",
     dataset="k400",
     note="Within a backbone and frame count the paper gives the same GFLOPs and parameters to every method.",
-    rows=(
-        PaperRow("TSN Mb_V2 8f", "tsn_mbv2", frames=8, size=256, gmacs=3.33, top1={"k400": 66.5}),
-        PaperRow("TSM+TSN Mb_V2 8f", "tsm_mbv2", frames=8, size=256, gmacs=3.33, top1={"k400": 69.5}),
-        PaperRow("STSM+TSN Mb_V2 8f", "stsm_mbv2", frames=8, size=256, gmacs=3.33, top1={"k400": 69.9}),
-        PaperRow("TSN R-50 8f", "tsn_r50", frames=8, size=256, gmacs=43.1, top1={"k400": 70.6}),
-        PaperRow("TSM+TSN R-50 8f", "tsm_r50", frames=8, size=256, gmacs=43.1, top1={"k400": 74.1}),
-        PaperRow("STSM+TSN R-50 8f", "stsm_r50", frames=8, size=256, gmacs=43.1, top1={"k400": 75.0}),
-        PaperRow("TSM+TSN R-50 16f", "tsm_r50", frames=16, size=256, gmacs=86.1, top1={"k400": 74.7}),
-        PaperRow("STSM+TSN R-50 16f", "stsm_r50", frames=16, size=256, gmacs=86.1, top1={"k400": 75.8}),
-    ),
+    rows=rows("STSM", "4"),
 )
 
 PRESETS: dict[str, Preset] = {p.name: p for p in (TPS_TABLE6, TPS_TABLE2E, STSM_TABLE4)}

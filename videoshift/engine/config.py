@@ -27,7 +27,10 @@ DEFAULT_CONFIG_NAME = "synthetic_default"
 DEFAULTS: dict[str, Any] = {
     "name": None,  # run name; defaults to the config file's stem
     "description": None,
-    "paper_top1": None,  # the paper's reported top-1 for this setting (for comparison only)
+    "paper": {
+        "row": None,  # the videoshift.models.papers row it reproduces, e.g. "TPS Table 3: PST-T (IN-1K, 3x1)"
+        "dataset": None,  # which of the row's top-1 values: sthv1 | sthv2 | k400 | diving48
+    },
     "model": {
         "name": None,  # a registered model (videoshift.models.list_models())
         "num_frames": None,  # frames the model expects; None: data.sampling.num_frames
@@ -177,6 +180,25 @@ def validate_config(cfg: Mapping[str, Any]) -> None:
     for entry in cfg["experiments"] or ():
         if not isinstance(entry, Mapping) or not entry.get("name") or set(entry) - {"name", "set"}:
             raise ValueError(f"each experiments entry needs a name and optional 'set' overrides, got {entry!r}")
+    if cfg["paper"]["row"] is not None:
+        paper_top1(cfg)
+
+
+def paper_top1(cfg: Mapping[str, Any]) -> float | None:
+    """The top-1 that the paper reports for the config's ``paper.row`` on ``paper.dataset`` (``None``: no row).
+
+    Raises:
+        ValueError: the row is not in the table of the papers' numbers, or reports no top-1 for the dataset.
+    """
+    from videoshift.models.papers import paper_row
+
+    if cfg["paper"]["row"] is None:
+        return None
+    row = paper_row(cfg["paper"]["row"])
+    dataset = cfg["paper"]["dataset"]
+    if dataset not in row.top1:
+        raise ValueError(f"paper.dataset must be one of {sorted(row.top1)} for row {row.key!r}, got {dataset!r}")
+    return row.top1[dataset]
 
 
 def _unknown_keys(cfg: Mapping[str, Any], schema: Mapping[str, Any], prefix: tuple[str, ...]) -> list[str]:

@@ -48,7 +48,6 @@ import torch
 from timm.models.vision_transformer import VisionTransformer
 from torch import nn
 
-from videoshift.models.metadata import PaperSetting, register_setting
 from videoshift.models.registry import register_model
 from videoshift.ops import patch_shift, patch_shift_back, resolve_pattern, temporal_shift
 
@@ -284,23 +283,3 @@ def deit_s_tsm(**kwargs: Any) -> DeiTVideo:
 def deit_s_tps(**kwargs: Any) -> DeiTVideo:
     """DeiT-S-TPS: temporal patch shift of the patch tokens around every second attention (Table 7)."""
     return create_deit_video("tps", **kwargs)
-
-
-def _table7(params_m: float, gmacs: float, top1: float) -> PaperSetting:
-    # Appendix A.3: 16 densely sampled frames, other settings as PST-T on K400 (frame stride 2);
-    # Table 7: 3 crops x 4 clips, 74 G, 22 M.
-    return PaperSetting(
-        num_frames=16,
-        sampling="dense",
-        frame_interval=2,
-        test_views=(4, 3),
-        params_m=params_m,
-        gmacs=gmacs,
-        top1={"kinetics400": top1},
-        source="TPS paper (ECCV 2022), Table 7",
-    )
-
-
-register_setting("deit_s_2d", _table7(22, 74, 73.0))
-register_setting("deit_s_tsm", _table7(22, 74, 74.8))
-register_setting("deit_s_tps", _table7(22, 74, 75.3))

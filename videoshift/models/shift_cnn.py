@@ -33,7 +33,6 @@ import torch.nn.functional as F
 from torch import nn
 
 from videoshift.models.cnn_weights import convert_state_dict
-from videoshift.models.metadata import PaperSetting, register_setting
 from videoshift.models.nonlocal_block import NonLocal
 from videoshift.models.registry import register_model
 from videoshift.ops import SpatioTemporalShift, TemporalShift
@@ -302,38 +301,3 @@ def tsm_r50_nl(backbone: str = "resnet50", shift_div: int = 8, **kwargs: Any) ->
 def stsm_r50_nl(backbone: str = "resnet50", alpha: float = 3 / 8, dims: str = "T+H+W", **kwargs: Any) -> ShiftCNN:
     """STSM+TSN+NL: STSM ResNet-50 with the non-local blocks of TSM+NL."""
     return ShiftCNN(backbone, shift_layer=_stsm(alpha, dims), non_local=True, **kwargs)
-
-
-# Paper settings. Numbers from the STSM paper (Yang et al., Mathematics 2022): Table 6 (Kinetics-400,
-# 8 frames, 256x256, 3 crops x 10 clips) and Table 7 (Something-Something V2, 8 frames); TSN/TSM rows
-# are the TSM paper's numbers as the STSM paper quotes them. GMACs are for one 8x256^2 view.
-_K400_VIEWS = (10, 3)
-_PAPER_NUMBERS = {
-    # name: (params_m, gmacs, {dataset: top-1}, source)
-    "tsn_r50": (
-        24.3,
-        43.1,
-        {"kinetics400": 70.6, "sthv2": 27.8},
-        "STSM Tables 6, 7 (SSv2 from ACTION-Net)",
-    ),
-    "tsm_r50": (24.3, 43.1, {"kinetics400": 74.1, "sthv2": 59.1}, "STSM Tables 4, 6, 7 (TSM paper numbers)"),
-    "stsm_r50": (24.3, 43.1, {"kinetics400": 75.0, "sthv2": 61.3}, "STSM Tables 4, 6, 7"),
-    "tsn_mbv2": (2.74, 3.33, {"kinetics400": 66.5}, "STSM Tables 4, 6 (from the TSM paper)"),
-    "tsm_mbv2": (2.74, 3.33, {"kinetics400": 69.5, "sthv2": 54.9}, "STSM Tables 4, 6; SSv2 from ACTION-Net at 224"),
-    "stsm_mbv2": (2.74, 3.33, {"kinetics400": 69.9, "sthv2": 56.3}, "STSM Tables 4, 6, 7"),
-    "tsm_r50_nl": (31.7, 64.6, {"kinetics400": 75.7, "sthv2": 61.0}, "STSM Tables 6, 7 (SSv2: their reproduction)"),
-    "stsm_r50_nl": (31.7, 64.6, {"kinetics400": 75.9, "sthv2": 61.2}, "STSM Tables 6, 7"),
-}
-for _name, (_params, _gmacs, _top1, _source) in _PAPER_NUMBERS.items():
-    register_setting(
-        _name,
-        PaperSetting(
-            num_frames=8,
-            input_size=256,
-            test_views=_K400_VIEWS,
-            params_m=_params,
-            gmacs=_gmacs,
-            top1=_top1,
-            source=_source,
-        ),
-    )

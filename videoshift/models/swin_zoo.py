@@ -14,7 +14,6 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from videoshift.models.metadata import PaperSetting, register_setting
 from videoshift.models.registry import register_model
 from videoshift.models.swin_video import ShiftSettings, SwinVideoBackbone, SwinVideoRecognizer
 
@@ -134,38 +133,3 @@ def pst_t_tw2(**kwargs: Any) -> SwinVideoRecognizer:
 def pst_b_tw2(**kwargs: Any) -> SwinVideoRecognizer:
     """PST-B†: temporal attention window 2."""
     return build_swin_video("b", _PST_TW2, **kwargs)
-
-
-def _register_paper_settings() -> None:
-    """TPS paper, Tables 2–6 (32 frames, 224², uniform sampling on Something-Something)."""
-    tps = "TPS paper"
-    settings = {
-        "swin2d_t": PaperSetting(32, gmacs=72, top1={"sthv1": 40.6, "sthv2": 56.7}, source=f"{tps} Tables 2(e), 6"),
-        "swin2d_b": PaperSetting(32, gmacs=247, top1={"sthv2": 59.5}, source=f"{tps} Table 6"),
-        "video_swin_t": PaperSetting(32, gmacs=88, top1={"sthv1": 49.9}, source=f"{tps} Table 2(e) Local (8x7x7)"),
-        "video_swin_b": PaperSetting(
-            32, frame_interval=2, sampling="dense", test_views=(4, 3), params_m=88.1, gmacs=282,
-            top1={"k400": 82.7}, source=f"{tps} Table 4 (Video-Swin, IN-21K)",
-        ),
-        "pst_t": PaperSetting(
-            32, params_m=28.5, gmacs=72, top1={"sthv1": 52.2, "sthv2": 65.7},
-            source=f"{tps} Table 3 (IN-1K, 1 clip x 1 crop); K400 78.2 and Diving48 79.2 in Tables 4-5",
-        ),
-        "pst_b": PaperSetting(
-            32, params_m=88.8, gmacs=247, top1={"sthv1": 57.4, "sthv2": 68.7},
-            source=f"{tps} Table 3 (K400-pretrained, 1 clip x 1 crop)",
-        ),
-        "pst_t_tw2": PaperSetting(
-            32, test_views=(1, 3), params_m=28.5, gmacs=74, top1={"sthv1": 54.0, "sthv2": 67.9},
-            source=f"{tps} Table 3 (K400-pretrained, 3 crops)",
-        ),
-        "pst_b_tw2": PaperSetting(
-            32, test_views=(1, 3), params_m=88.8, gmacs=252, top1={"sthv1": 58.3, "sthv2": 69.8},
-            source=f"{tps} Table 3 (K400-pretrained, 3 crops)",
-        ),
-    }  # fmt: skip
-    for name, setting in settings.items():
-        register_setting(name, setting)
-
-
-_register_paper_settings()

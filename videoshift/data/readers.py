@@ -1,11 +1,21 @@
 """Frame-exact video reading: decode only the frames a sampler asked for.
 
-Frame ``i`` of a video is the ``i``-th frame the decoder outputs (presentation order), whatever the backend. The
-PyAV backend builds that map from the container's packets (their timestamps sorted; no decoding), because header
-frame counts are 0 in WebM/MKV and can be wrong elsewhere. To read frames it seeks to the keyframe at or before
-the first wanted frame, decodes forward keeping only the wanted frames (only those are converted to RGB), and
-seeks again when the next wanted frame lies beyond a later keyframe. Frames nobody references (B-frames between
-wanted ones) are skipped by the decoder. Raw-frame folders read one image per index.
+Frame ``i`` of a video is the ``i``-th frame that a plain sequential ``container.decode(video=0)`` outputs, whatever
+the backend, format or codec. The PyAV backend keeps that definition with two rules:
+
+* Timestamps name frames only in containers that store a presentation timestamp per frame (MP4/MOV,
+  Matroska/WebM, MPEG-TS), and only when every packet has one and none repeats. There the frame map comes from
+  the packets (no decoding; packets FFmpeg discards, e.g. cut by an edit list, are no frames), decoded frames are
+  identified by their own timestamps, and reading seeks to the keyframe at or before a wanted frame (seeking again
+  when the next one lies beyond a later keyframe). A seek that lands past its keyframe, or a decoded frame with an
+  unknown timestamp, falls back to decoding from the start, or to counting.
+* Everywhere else (AVI, GIF, raw streams, ...) packet timestamps are decode-order counters or guesses: one AVI
+  packet can even hold two frames (DivX packed B-frames). Frames are numbered by decoding from the start and
+  counting; ``count_frames`` is a full sequential decode (cached per file version like the packet index).
+
+Only wanted frames are converted to RGB. Unwanted non-reference frames are skipped by the decoder only where a
+packet's own timestamp says which frame it holds; frames still missing after that pass are decoded again without
+any skipping before the file is declared broken. Raw-frame folders read one image per index.
 
 Every failure (missing, empty, truncated or corrupt file, no video stream, index beyond the decodable frames)
 raises :class:`VideoReadError`, a ``ValueError`` naming the file and what failed.
@@ -16,9 +26,10 @@ from __future__ import annotations
 import functools
 import importlib.util
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 import torch
@@ -57,6 +68,11 @@ class FrameIndex:
         pos = np.searchsorted(self.keyframes, frame, side="right") - 1
         return int(self.keyframes[pos]) if pos >= 0 else 0
 
+    @functools.cached_property
+    def frame_of_pts(self) -> dict[int, int]:
+        """Frame number of each presentation timestamp."""
+        return {int(p): i for i, p in enumerate(self.pts)}
+
     def seek_target(self, keyframe: int) -> int:
         """The timestamp that makes the demuxer land on ``keyframe`` (a keyframe number)."""
         pos = int(np.searchsorted(self.keyframes, keyframe))
@@ -84,6 +100,9 @@ class VideoReader:
     def read(self, path: str | Path, indices: Sequence[int]) -> torch.Tensor:
         """Frames ``indices`` (any order, repeats allowed) as uint8 ``(len(indices), H, W, 3)`` RGB."""
         raise NotImplementedError
+
+
+T = TypeVar("T")
 
 
 class _TimestampsUnusable(Exception):
@@ -114,10 +133,7 @@ class PyAVReader(VideoReader):
 
     def count_frames(self, path: str | Path) -> int:
         index = frame_index(path)
-        if index is not None:
-            return index.num_frames
-        stat = os.stat(path)
-        return _cached_decoded_count(str(path), stat.st_size, stat.st_mtime_ns, self.threads, self.thread_type)
+        return index.num_frames if index is not None else _cached_decoded_count(*_file_version(path))
 
     def read(self, path: str | Path, indices: Sequence[int]) -> torch.Tensor:
         order = _indices(indices)
@@ -173,7 +189,7 @@ class PyAVReader(VideoReader):
                 pass
         return self._attempt(path, lambda c, s: _decode_spans(c, s, index, wanted, skip, seek=False))
 
-    def _attempt(self, path: str | Path, decode):
+    def _attempt(self, path: str | Path, decode: Callable[..., T]) -> T:
         """Open ``path``, configure decoder threads and run ``decode(container, stream)``; FFmpeg errors become
         :class:`VideoReadError`."""
         import av
@@ -209,15 +225,14 @@ def _decode_spans(
     container, stream, index: FrameIndex, wanted: np.ndarray, skip: bool, seek: bool
 ) -> dict[int, np.ndarray]:
     """Decode the sorted ``wanted`` frames run by run; ``{frame: (H, W, 3) uint8}``."""
-    pts_to_frame = {int(p): i for i, p in enumerate(index.pts)}
     frames: dict[int, np.ndarray] = {}
     for start, run in _spans(index, wanted, seek):
         packets = _packets_from(container, stream, index, start) if seek else container.demux(stream)
-        frames.update(_decode_run(stream, packets, pts_to_frame, start, run, skip))
+        frames.update(_decode_run(stream, packets, index, start, run, skip))
     return frames
 
 
-def _packets_from(container, stream, index: FrameIndex, keyframe: int):
+def _packets_from(container, stream, index: FrameIndex, keyframe: int) -> Iterator:
     """Packets from ``keyframe`` on; raises :class:`_SeekOvershot` unless the demuxer lands on a keyframe at or
     before it (MPEG-TS seeks by searching, and may land one packet late)."""
     container.seek(index.seek_target(keyframe), stream=stream, backward=True, any_frame=False)
@@ -229,15 +244,18 @@ def _packets_from(container, stream, index: FrameIndex, keyframe: int):
     yield from packets
 
 
-def _decode_run(stream, packets, pts_to_frame: dict[int, int], start: int, run: np.ndarray, skip: bool):
+def _decode_run(
+    stream, packets: Iterable, index: FrameIndex, start: int, run: np.ndarray, skip: bool
+) -> dict[int, np.ndarray]:
     """Decode ``packets`` until the frames of ``run`` are out (frames leave the decoder in presentation order).
 
     With ``skip``, packets whose own timestamp is not wanted are decoded with ``skip_frame="NONREF"``: a container
     that stores timestamps gives each packet the timestamp of the frame it holds, so a wanted frame is never skipped.
     """
     context = stream.codec_context
+    pts_to_frame = index.frame_of_pts
     wanted_set = {int(i) for i in run}
-    wanted_pts = {p for p, i in pts_to_frame.items() if i in wanted_set}
+    wanted_pts = {int(index.pts[i]) for i in run}
     last_wanted = int(run[-1])
     frames: dict[int, np.ndarray] = {}
     for packet in packets:
@@ -289,11 +307,16 @@ def _open_container(path: str | Path):
 def frame_index(path: str | Path) -> FrameIndex | None:
     """The timestamp index of a video file, or ``None`` when its frames can only be numbered by decoding; cached
     per file version (path, size, modification time)."""
+    return _cached_index(*_file_version(path))
+
+
+def _file_version(path: str | Path) -> tuple[str, int, int]:
+    """``(path, size, modification time)``: the cache key of what is known about a file."""
     try:
         stat = os.stat(path)
     except OSError as error:
         raise VideoReadError(f"{path}: no such file") from error
-    return _cached_index(str(path), stat.st_size, stat.st_mtime_ns)
+    return str(path), stat.st_size, stat.st_mtime_ns
 
 
 @functools.lru_cache(maxsize=4096)
@@ -335,15 +358,14 @@ def _timestamp_index(entries: list[tuple[int | None, int | None, bool]], seek_by
 
 
 @functools.lru_cache(maxsize=4096)
-def _cached_decoded_count(path: str, size: int, mtime_ns: int, threads: int, thread_type: str) -> int:
+def _cached_decoded_count(path: str, size: int, mtime_ns: int) -> int:
     """Frames of a file without usable timestamps: a full sequential decode, counted."""
     import av
 
     container = _open_container(path)
     try:
         stream = container.streams.video[0]
-        stream.thread_type = thread_type
-        stream.thread_count = threads
+        stream.thread_type = "AUTO"
         count = sum(1 for _ in container.decode(stream))
     except av.FFmpegError as error:
         raise VideoReadError(f"{path}: decoding failed while counting frames ({error})") from error

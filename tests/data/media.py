@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
@@ -39,3 +41,105 @@ def moving_frames(num_frames: int, height: int = 48, width: int = 64, seed: int 
         image[10 + t % 20 : 20 + t % 20, 5 + t : 15 + t] = 255
         frames.append(image + rng.integers(0, 3, size=image.shape))
     return np.clip(np.stack(frames), 0, 255).astype(np.uint8)
+
+
+def encode_video(
+    path: Path,
+    frames: np.ndarray,
+    codec: str,
+    pix_fmt: str = "yuv420p",
+    options: dict[str, str] | None = None,
+    fmt: str | None = None,
+    pts: Sequence[int] | None = None,
+    time_base: Fraction = Fraction(1, 25),
+    rotation: int = 0,
+) -> Path:
+    """Encode uint8 ``(T, H, W, 3)`` frames with any FFmpeg encoder into any container (lossy: compare with a
+    sequential decode, not with ``frames``). ``pts`` sets each frame's timestamp in ``time_base`` (irregular or
+    offset timestamps); by default frame ``i`` has pts ``i``. ``rotation`` writes a display matrix (degrees)."""
+    import av
+
+    with av.open(str(path), "w", format=fmt) as container:
+        stream = container.add_stream(codec, rate=1 / time_base, options=options or {})
+        stream.pix_fmt = pix_fmt
+        stream.height, stream.width = frames.shape[1:3]
+        stream.codec_context.time_base = time_base
+        if rotation:
+            stream.set_display_rotation(rotation)
+        for i, image in enumerate(frames):
+            frame = av.VideoFrame.from_ndarray(image, format="rgb24")
+            frame.pts = i if pts is None else int(pts[i])
+            frame.time_base = time_base
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode())
+    return path
+
+
+VOP_START = b"\x00\x00\x01\xb6"
+# A P-VOP header with vop_coded = 0: type 01, modulo_time_base 0, marker, 5-bit time increment (25 fps), marker,
+# vop_coded 0, then stuffing bits 0111 1.
+N_VOP = VOP_START + bytes([0b01010000, 0b01001111])
+
+
+def write_packed_mpeg4_avi(path: Path, frames: np.ndarray, gop: int = 12) -> Path:
+    """An MPEG-4 Part 2 AVI in DivX "packed bitstream" form, as old DivX/Xvid encoders wrote it (UCF101, HMDB51).
+
+    FFmpeg's encoder cannot pack, so its packets (one B-frame between references) are packed here: each reference
+    frame shares a packet with the B-frame after it in decode order, and a 6-byte "not coded" placeholder (N-VOP)
+    follows; a "DivX503b1393p" user-data header tells the decoder the stream is packed.
+    """
+    import av
+
+    packets = _mpeg4_packets(frames, gop)
+    packed = _pack_b_frames(packets)
+    header_end = packed[0].index(VOP_START)
+    packed[0] = packed[0][:header_end] + b"\x00\x00\x01\xb2DivX503b1393p" + packed[0][header_end:]
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("mpeg4", rate=25)
+        stream.height, stream.width = frames.shape[1:3]
+        stream.pix_fmt = "yuv420p"
+        for number, data in enumerate(packed):
+            packet = av.Packet(data)
+            packet.pts = packet.dts = number
+            packet.time_base = Fraction(1, 25)
+            packet.is_keyframe = _vop_type(data) == 0
+            packet.stream = stream
+            container.mux(packet)
+    return path
+
+
+def _vop_type(data: bytes) -> int:
+    """Coding type of the first VOP in ``data``: 0 I, 1 P, 2 B."""
+    return data[data.index(VOP_START) + 4] >> 6
+
+
+def _mpeg4_packets(frames: np.ndarray, gop: int) -> list[bytes]:
+    """FFmpeg ``mpeg4`` encoder output (decode order, one B-frame between references) for ``frames``."""
+    import av
+
+    encoder = av.CodecContext.create("mpeg4", "w")
+    encoder.height, encoder.width = frames.shape[1:3]
+    encoder.pix_fmt = "yuv420p"
+    encoder.time_base = Fraction(1, 25)
+    encoder.framerate = 25
+    encoder.options = {"bf": "1", "g": str(gop)}
+    packets: list[bytes] = []
+    for number, image in enumerate(frames):
+        frame = av.VideoFrame.from_ndarray(image, format="rgb24").reformat(format="yuv420p")
+        frame.pts = number
+        packets += [bytes(packet) for packet in encoder.encode(frame)]
+    return packets + [bytes(packet) for packet in encoder.encode(None)]
+
+
+def _pack_b_frames(packets: list[bytes]) -> list[bytes]:
+    """Each reference packet followed by a B-frame becomes ``reference + B``, then an N-VOP placeholder."""
+    packed: list[bytes] = []
+    position = 0
+    while position < len(packets):
+        if position + 1 < len(packets) and _vop_type(packets[position + 1]) == 2:
+            packed += [packets[position] + packets[position + 1], N_VOP]
+            position += 2
+        else:
+            packed.append(packets[position])
+            position += 1
+    return packed

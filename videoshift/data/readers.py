@@ -1,11 +1,21 @@
 """Frame-exact video reading: decode only the frames a sampler asked for.
 
-Frame ``i`` of a video is the ``i``-th frame the decoder outputs (presentation order), whatever the backend. The
-PyAV backend builds that map from the container's packets (their timestamps sorted; no decoding), because header
-frame counts are 0 in WebM/MKV and can be wrong elsewhere. To read frames it seeks to the keyframe at or before
-the first wanted frame, decodes forward keeping only the wanted frames (only those are converted to RGB), and
-seeks again when the next wanted frame lies beyond a later keyframe. Frames nobody references (B-frames between
-wanted ones) are skipped by the decoder. Raw-frame folders read one image per index.
+Frame ``i`` of a video is the ``i``-th frame that a plain sequential ``container.decode(video=0)`` outputs, whatever
+the backend, format or codec. The PyAV backend keeps that definition with two rules:
+
+* Timestamps name frames only in containers that store a presentation timestamp per frame (MP4/MOV,
+  Matroska/WebM, MPEG-TS), and only when every packet has one and none repeats. There the frame map comes from
+  the packets (no decoding; packets FFmpeg discards, e.g. cut by an edit list, are no frames), decoded frames are
+  identified by their own timestamps, and reading seeks to the keyframe at or before a wanted frame (seeking again
+  when the next one lies beyond a later keyframe). A seek that lands past its keyframe, or a decoded frame with an
+  unknown timestamp, falls back to decoding from the start, or to counting.
+* Everywhere else (AVI, GIF, raw streams, ...) packet timestamps are decode-order counters or guesses: one AVI
+  packet can even hold two frames (DivX packed B-frames). Frames are numbered by decoding from the start and
+  counting; ``count_frames`` is a full sequential decode (cached per file version like the packet index).
+
+Only wanted frames are converted to RGB. Unwanted non-reference frames are skipped by the decoder only where a
+packet's own timestamp says which frame it holds; frames still missing after that pass are decoded again without
+any skipping before the file is declared broken. Raw-frame folders read one image per index.
 
 Every failure (missing, empty, truncated or corrupt file, no video stream, index beyond the decodable frames)
 raises :class:`VideoReadError`, a ``ValueError`` naming the file and what failed.
@@ -16,9 +26,10 @@ from __future__ import annotations
 import functools
 import importlib.util
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 import numpy as np
 import torch
@@ -28,25 +39,46 @@ class VideoReadError(ValueError):
     """A video or frame folder could not be read; the message names the file and what failed."""
 
 
+# Containers that store a presentation timestamp for every frame (FFmpeg format names). Elsewhere (AVI, GIF, raw
+# streams, ...) the timestamps PyAV reports are decode-order counters or guesses, so frames are numbered by counting.
+TIMESTAMPED_FORMATS = frozenset({"mov,mp4,m4a,3gp,3g2,mj2", "matroska,webm", "mpegts"})
+# Demuxers that seek by searching decode timestamps (seeking to a keyframe's pts lands on the packet after it).
+SEEK_BY_DTS_FORMATS = frozenset({"mpegts"})
+
+
 @dataclass(frozen=True)
 class FrameIndex:
-    """Packet timestamps of a video stream, in presentation order.
+    """Frames of a video stream located by the presentation timestamps its container stores.
 
     Attributes:
-        pts: presentation timestamp of frame i, or ``None`` when the container has no timestamps (then reading
-            decodes sequentially and counts).
+        pts: presentation timestamp of frame i, ascending and unique.
         keyframes: frame numbers of keyframes, ascending.
-        num_frames: frames in the stream (one per packet with data).
+        seek_targets: per keyframe, the timestamp to seek to (its pts, or its dts where the demuxer searches
+            decode timestamps).
+        num_frames: frames in the stream (packets with data that FFmpeg does not discard).
     """
 
-    pts: np.ndarray | None
+    pts: np.ndarray
     keyframes: np.ndarray
+    seek_targets: np.ndarray
     num_frames: int
 
     def keyframe_before(self, frame: int) -> int:
         """The last keyframe at or before ``frame`` (0 when none is marked)."""
         pos = np.searchsorted(self.keyframes, frame, side="right") - 1
         return int(self.keyframes[pos]) if pos >= 0 else 0
+
+    @functools.cached_property
+    def frame_of_pts(self) -> dict[int, int]:
+        """Frame number of each presentation timestamp."""
+        return {int(p): i for i, p in enumerate(self.pts)}
+
+    def seek_target(self, keyframe: int) -> int:
+        """The timestamp that makes the demuxer land on ``keyframe`` (a keyframe number)."""
+        pos = int(np.searchsorted(self.keyframes, keyframe))
+        if pos < len(self.keyframes) and self.keyframes[pos] == keyframe:
+            return int(self.seek_targets[pos])
+        return int(self.pts[keyframe])
 
 
 def _indices(indices: Sequence[int] | np.ndarray | torch.Tensor) -> np.ndarray:
@@ -70,8 +102,19 @@ class VideoReader:
         raise NotImplementedError
 
 
+T = TypeVar("T")
+
+
+class _TimestampsUnusable(Exception):
+    """A decoded frame carries a timestamp that the packet index does not know: number frames by counting."""
+
+
+class _SeekOvershot(Exception):
+    """The demuxer landed after the keyframe it was asked for: decode from the start instead of seeking."""
+
+
 class PyAVReader(VideoReader):
-    """PyAV (FFmpeg) backend with seek-aware, frame-exact decoding.
+    """PyAV (FFmpeg) backend with frame-exact decoding (seeking and frame skipping only where they are exact).
 
     Args:
         threads: decoder threads (0: FFmpeg chooses).
@@ -89,77 +132,158 @@ class PyAVReader(VideoReader):
         self.seek = seek
 
     def count_frames(self, path: str | Path) -> int:
-        return frame_index(path).num_frames
+        index = frame_index(path)
+        return index.num_frames if index is not None else _cached_decoded_count(*_file_version(path))
 
     def read(self, path: str | Path, indices: Sequence[int]) -> torch.Tensor:
+        order = _indices(indices)
+        if order.min() < 0:
+            raise VideoReadError(f"{path}: frame indices {order.tolist()} include negative ones")
+        wanted = np.unique(order)
+        index = frame_index(path)
+        if index is None:
+            frames = self._read_counting(path, wanted)
+        else:
+            if order.max() >= index.num_frames:
+                raise VideoReadError(f"{path}: frame indices {order.tolist()} outside [0, {index.num_frames})")
+            frames = self._read_timestamped(path, index, wanted)
+        return torch.from_numpy(np.stack([frames[int(i)] for i in order]))
+
+    def _read_counting(self, path: str | Path, wanted: np.ndarray) -> dict[int, np.ndarray]:
+        """Frames numbered by sequential decoding from the start (no seeking, no skipping: both lose count)."""
+        frames, decoded = self._attempt(path, lambda container, stream: _decode_counting(container, stream, wanted))
+        if len(frames) < len(wanted):
+            raise VideoReadError(f"{path}: frame indices {wanted.tolist()} outside [0, {decoded})")
+        return frames
+
+    def _read_timestamped(self, path: str | Path, index: FrameIndex, wanted: np.ndarray) -> dict[int, np.ndarray]:
+        """Frames identified by their timestamps: first with skipping of unwanted non-reference frames, then the
+        frames still missing without any skipping (a decoder quirk costs time, never a sample)."""
+        frames: dict[int, np.ndarray] = {}
+        failure: Exception | None = None
+        for skip in (True, False):
+            missing = np.array([i for i in wanted if int(i) not in frames], dtype=np.int64)
+            if missing.size == 0:
+                break
+            try:
+                frames.update(self._decode_timestamped(path, index, missing, skip))
+            except _TimestampsUnusable:
+                return self._read_counting(path, wanted)
+            except VideoReadError as error:
+                failure = error
+        missing_list = [int(i) for i in wanted if int(i) not in frames]
+        if missing_list:
+            reason = f" ({failure})" if failure else " (stream ends early or is corrupt)"
+            raise VideoReadError(f"{path}: frames {missing_list[:8]} could not be decoded{reason}")
+        return frames
+
+    def _decode_timestamped(
+        self, path: str | Path, index: FrameIndex, wanted: np.ndarray, skip: bool
+    ) -> dict[int, np.ndarray]:
+        """One decoding pass over ``wanted``, seeking when allowed and decoding from the start if seeking is not
+        exact in this file."""
+        if self.seek:
+            try:
+                return self._attempt(path, lambda c, s: _decode_spans(c, s, index, wanted, skip, seek=True))
+            except _SeekOvershot:
+                pass
+        return self._attempt(path, lambda c, s: _decode_spans(c, s, index, wanted, skip, seek=False))
+
+    def _attempt(self, path: str | Path, decode: Callable[..., T]) -> T:
+        """Open ``path``, configure decoder threads and run ``decode(container, stream)``; FFmpeg errors become
+        :class:`VideoReadError`."""
         import av
 
-        order = _indices(indices)
-        index = frame_index(path)
-        if order.min() < 0 or order.max() >= index.num_frames:
-            raise VideoReadError(f"{path}: frame indices {order.tolist()} outside [0, {index.num_frames})")
-        wanted = np.unique(order)
         container = _open_container(path)
         try:
             stream = container.streams.video[0]
             stream.thread_type = self.thread_type
             stream.thread_count = self.threads
-            if index.pts is None:
-                frames = _decode_counting(container, stream, wanted)
-            else:
-                frames = self._decode_seeking(container, stream, index, wanted)
+            return decode(container, stream)
         except av.FFmpegError as error:
-            raise VideoReadError(f"{path}: decoding frames {wanted.tolist()} failed ({error})") from error
+            raise VideoReadError(f"{path}: decoding failed ({error})") from error
         finally:
             container.close()
-        missing = [int(i) for i in wanted if int(i) not in frames]
-        if missing:
-            raise VideoReadError(f"{path}: frames {missing[:8]} could not be decoded (stream ends early or is corrupt)")
-        return torch.from_numpy(np.stack([frames[int(i)] for i in order]))
-
-    def _decode_seeking(self, container, stream, index: FrameIndex, wanted: np.ndarray) -> dict[int, np.ndarray]:
-        """Decode the sorted, unique ``wanted`` frames, seeking to keyframes; ``{frame: (H, W, 3) uint8}``."""
-        pts_to_frame = {int(p): i for i, p in enumerate(index.pts)}
-        wanted_set = {int(i) for i in wanted}
-        wanted_pts = {int(index.pts[i]) for i in wanted}
-        context = stream.codec_context
-        frames: dict[int, np.ndarray] = {}
-        pos = 0  # wanted[pos] is the next frame to find
-        while pos < len(wanted):
-            start = index.keyframe_before(int(wanted[pos])) if self.seek else 0
-            container.seek(int(index.pts[start]), stream=stream, backward=True, any_frame=False)
-            last = start - 1
-            ended = True
-            for packet in container.demux(stream):
-                # frames that no other frame references are dropped by the decoder unless wanted
-                context.skip_frame = "DEFAULT" if packet.pts is None or packet.pts in wanted_pts else "NONREF"
-                for frame in packet.decode():
-                    current = pts_to_frame.get(frame.pts, -1)
-                    if current < start:  # before the seek point (open GOP leading frames) or unknown
-                        continue
-                    last = max(last, current)
-                    if current in wanted_set:
-                        frames[current] = frame.to_ndarray(format="rgb24")
-                while pos < len(wanted) and int(wanted[pos]) <= last:
-                    pos += 1
-                if pos == len(wanted) or (self.seek and index.keyframe_before(int(wanted[pos])) > last + 1):
-                    ended = False
-                    break
-            if ended:
-                break
-        return frames
 
 
-def _decode_counting(container, stream, wanted: np.ndarray) -> dict[int, np.ndarray]:
-    """Without timestamps: decode from the start and number the frames as they come."""
+def _spans(index: FrameIndex, wanted: np.ndarray, seek: bool) -> list[tuple[int, np.ndarray]]:
+    """Group sorted ``wanted`` frames into decoding runs ``(start keyframe, frames)``: a new run (a seek) starts
+    when a keyframe lies beyond the previous wanted frame's successor; without seeking, one run from frame 0."""
+    if not seek:
+        return [(0, wanted)]
+    spans: list[tuple[int, list[int]]] = []
+    for frame in (int(i) for i in wanted):
+        keyframe = index.keyframe_before(frame)
+        if spans and keyframe <= spans[-1][1][-1] + 1:
+            spans[-1][1].append(frame)
+        else:
+            spans.append((keyframe, [frame]))
+    return [(start, np.array(frames, dtype=np.int64)) for start, frames in spans]
+
+
+def _decode_spans(
+    container, stream, index: FrameIndex, wanted: np.ndarray, skip: bool, seek: bool
+) -> dict[int, np.ndarray]:
+    """Decode the sorted ``wanted`` frames run by run; ``{frame: (H, W, 3) uint8}``."""
+    frames: dict[int, np.ndarray] = {}
+    for start, run in _spans(index, wanted, seek):
+        packets = _packets_from(container, stream, index, start) if seek else container.demux(stream)
+        frames.update(_decode_run(stream, packets, index, start, run, skip))
+    return frames
+
+
+def _packets_from(container, stream, index: FrameIndex, keyframe: int) -> Iterator:
+    """Packets from ``keyframe`` on; raises :class:`_SeekOvershot` unless the demuxer lands on a keyframe at or
+    before it (MPEG-TS seeks by searching, and may land one packet late)."""
+    container.seek(index.seek_target(keyframe), stream=stream, backward=True, any_frame=False)
+    packets = container.demux(stream)
+    first = next(packets, None)
+    if first is None or first.pts is None or not first.is_keyframe or first.pts > index.pts[keyframe]:
+        raise _SeekOvershot
+    yield first
+    yield from packets
+
+
+def _decode_run(
+    stream, packets: Iterable, index: FrameIndex, start: int, run: np.ndarray, skip: bool
+) -> dict[int, np.ndarray]:
+    """Decode ``packets`` until the frames of ``run`` are out (frames leave the decoder in presentation order).
+
+    With ``skip``, packets whose own timestamp is not wanted are decoded with ``skip_frame="NONREF"``: a container
+    that stores timestamps gives each packet the timestamp of the frame it holds, so a wanted frame is never skipped.
+    """
+    context = stream.codec_context
+    pts_to_frame = index.frame_of_pts
+    wanted_set = {int(i) for i in run}
+    wanted_pts = {int(index.pts[i]) for i in run}
+    last_wanted = int(run[-1])
+    frames: dict[int, np.ndarray] = {}
+    for packet in packets:
+        wanted_packet = packet.pts is None or packet.pts in wanted_pts
+        context.skip_frame = "NONREF" if skip and not wanted_packet else "DEFAULT"
+        for frame in packet.decode():
+            if frame.pts is None or frame.pts not in pts_to_frame:
+                raise _TimestampsUnusable
+            current = pts_to_frame[frame.pts]
+            if current in wanted_set and current >= start:
+                frames[current] = frame.to_ndarray(format="rgb24")
+            if current >= last_wanted:
+                return frames
+    return frames
+
+
+def _decode_counting(container, stream, wanted: np.ndarray) -> tuple[dict[int, np.ndarray], int]:
+    """Decode from the start and number the frames as they come; returns the wanted frames and frames decoded."""
     frames: dict[int, np.ndarray] = {}
     wanted_set = {int(i) for i in wanted}
-    for i, frame in enumerate(container.decode(stream)):
-        if i in wanted_set:
-            frames[i] = frame.to_ndarray(format="rgb24")
-        if i >= wanted[-1]:
+    decoded = 0
+    for frame in container.decode(stream):
+        if decoded in wanted_set:
+            frames[decoded] = frame.to_ndarray(format="rgb24")
+        decoded += 1
+        if decoded > wanted[-1]:
             break
-    return frames
+    return frames, decoded
 
 
 def _open_container(path: str | Path):
@@ -180,37 +304,76 @@ def _open_container(path: str | Path):
     return container
 
 
-def frame_index(path: str | Path) -> FrameIndex:
-    """The packet index of a video file, cached per file version (path, size, modification time)."""
+def frame_index(path: str | Path) -> FrameIndex | None:
+    """The timestamp index of a video file, or ``None`` when its frames can only be numbered by decoding; cached
+    per file version (path, size, modification time)."""
+    return _cached_index(*_file_version(path))
+
+
+def _file_version(path: str | Path) -> tuple[str, int, int]:
+    """``(path, size, modification time)``: the cache key of what is known about a file."""
     try:
         stat = os.stat(path)
     except OSError as error:
         raise VideoReadError(f"{path}: no such file") from error
-    return _cached_index(str(path), stat.st_size, stat.st_mtime_ns)
+    return str(path), stat.st_size, stat.st_mtime_ns
 
 
 @functools.lru_cache(maxsize=4096)
-def _cached_index(path: str, size: int, mtime_ns: int) -> FrameIndex:
+def _cached_index(path: str, size: int, mtime_ns: int) -> FrameIndex | None:
     import av
 
     container = _open_container(path)
     try:
+        format_name = container.format.name
         stream = container.streams.video[0]
-        entries = [(p.pts, p.is_keyframe) for p in container.demux(stream) if p.size > 0]
+        entries = [(p.pts, p.dts, p.is_keyframe) for p in container.demux(stream) if p.size > 0 and not p.is_discard]
     except av.FFmpegError as error:
         raise VideoReadError(f"{path}: cannot read packets ({error})") from error
     finally:
         container.close()
     if not entries:
         raise VideoReadError(f"{path}: video stream has no frames")
-    pts = [p for p, _ in entries]
-    if None in pts or len(set(pts)) != len(pts):  # no usable timestamps: number frames by decoding
-        return FrameIndex(pts=None, keyframes=np.zeros(1, dtype=np.int64), num_frames=len(entries))
-    entries.sort()
-    keyframes = np.flatnonzero([key for _, key in entries]).astype(np.int64)
+    if format_name not in TIMESTAMPED_FORMATS:
+        return None
+    return _timestamp_index(entries, seek_by_dts=format_name in SEEK_BY_DTS_FORMATS)
+
+
+def _timestamp_index(entries: list[tuple[int | None, int | None, bool]], seek_by_dts: bool) -> FrameIndex | None:
+    """A :class:`FrameIndex` from ``(pts, dts, keyframe)`` packets, or ``None`` when the timestamps are missing or
+    repeat (then they cannot name frames)."""
+    pts = [p for p, _, _ in entries]
+    if None in pts or len(set(pts)) != len(pts):
+        return None
+    keys = [(p, d if seek_by_dts and d is not None else p) for p, d, key in entries if key]
+    order = sorted(pts)
+    position = {p: i for i, p in enumerate(order)}
+    keys.sort()
     return FrameIndex(
-        pts=np.array([p for p, _ in entries], dtype=np.int64), keyframes=keyframes, num_frames=len(entries)
+        pts=np.array(order, dtype=np.int64),
+        keyframes=np.array([position[p] for p, _ in keys], dtype=np.int64),
+        seek_targets=np.array([target for _, target in keys], dtype=np.int64),
+        num_frames=len(order),
     )
+
+
+@functools.lru_cache(maxsize=4096)
+def _cached_decoded_count(path: str, size: int, mtime_ns: int) -> int:
+    """Frames of a file without usable timestamps: a full sequential decode, counted."""
+    import av
+
+    container = _open_container(path)
+    try:
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"
+        count = sum(1 for _ in container.decode(stream))
+    except av.FFmpegError as error:
+        raise VideoReadError(f"{path}: decoding failed while counting frames ({error})") from error
+    finally:
+        container.close()
+    if count == 0:
+        raise VideoReadError(f"{path}: video stream has no frames")
+    return count
 
 
 class RawFrameReader(VideoReader):

@@ -1,5 +1,9 @@
 """The ``videoshift`` command line: a thin layer over the library's functions.
 
+Errors in the user's input (``ValueError`` and ``OSError`` and their subclasses: unreadable videos, bad list
+lines, unknown config keys, missing checkpoint keys) reach the user one way: a one-line message naming the bad
+file, line or argument, and exit code 2; ``--debug`` shows the traceback instead.
+
 Each sub-package that owns a command exposes ``add_parser(subparsers)``; this module only wires
 them together, so that every command's logic and tests live next to the code it drives.
 """
@@ -7,14 +11,17 @@ them together, so that every command's logic and tests live next to the code it 
 from __future__ import annotations
 
 import argparse
-import importlib
+import sys
 from collections.abc import Sequence
 
 from videoshift import __version__
 from videoshift.allocator import keep_freed_memory
+from videoshift.bench import cli as bench_cli
+from videoshift.data import cli as data_cli
+from videoshift.engine import cli as engine_cli
 
 # Modules that contribute sub-commands, in the order they appear in ``--help``.
-COMMAND_MODULES: tuple[str, ...] = ("videoshift.engine.cli", "videoshift.data.cli", "videoshift.bench.cli")
+COMMAND_MODULES = (engine_cli, data_cli, bench_cli)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -24,6 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Video action recognition with zero-parameter shift operators (TSM, STSM, TPS).",
     )
     parser.add_argument("--version", action="version", version=f"videoshift {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show the full traceback of an error")
     parser.add_argument(
         "--keep-freed-memory",
         action=argparse.BooleanOptionalAction,
@@ -32,8 +40,8 @@ def build_parser() -> argparse.ArgumentParser:
         "(glibc; about twice as fast CPU training, at the price of holding the peak; default: keep)",
     )
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for module_name in COMMAND_MODULES:
-        importlib.import_module(module_name).add_parser(subparsers)
+    for module in COMMAND_MODULES:
+        module.add_parser(subparsers)
     return parser
 
 
@@ -46,4 +54,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     if args.keep_freed_memory:
         keep_freed_memory()
-    return int(args.func(args) or 0)
+    try:
+        return int(args.func(args) or 0)
+    except (ValueError, OSError) as error:  # bad input: a file, a list line, an argument, a config key
+        if args.debug:
+            raise
+        print(f"videoshift {args.command}: error: {error}", file=sys.stderr)
+        return 2

@@ -6,8 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-
-from .media import moving_frames, write_video
+from media import moving_frames, write_video
 
 MEDIA = Path(__file__).resolve().parents[1] / "fixtures" / "media"
 

@@ -3,12 +3,11 @@ import warnings
 import numpy as np
 import pytest
 import torch
+from media import moving_frames, write_video
 from torch.utils.data import DataLoader
 
 from videoshift.data.datasets import build_dataset
 from videoshift.data.readers import VideoReadError
-
-from .media import moving_frames, write_video
 
 SMALL = {"input_size": 32, "short_side": 36}
 

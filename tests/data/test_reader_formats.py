@@ -14,11 +14,10 @@ from pathlib import Path
 import av
 import numpy as np
 import pytest
+from media import encode_video, moving_frames, write_packed_mpeg4_avi
 
 from videoshift.data import readers
 from videoshift.data.readers import PyAVReader, count_frames, frame_index, read_frames
-
-from .media import encode_video, moving_frames, write_packed_mpeg4_avi
 
 GOP = {"g": "12"}
 X264 = {"bf": "3", "g": "12", "keyint_min": "12", "sc_threshold": "0"}

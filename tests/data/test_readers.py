@@ -2,6 +2,7 @@ import av
 import numpy as np
 import pytest
 import torch
+from media import moving_frames, write_video
 
 from videoshift.data.readers import (
     BACKENDS,
@@ -13,8 +14,6 @@ from videoshift.data.readers import (
     get_reader,
     read_frames,
 )
-
-from .media import moving_frames, write_video
 
 REAL_VIDEOS = ["videos/demo.mp4", "videos/test.mp4", "videos/part_0.mp4", "videos_derived/demo_3s_vp9.webm"]
 

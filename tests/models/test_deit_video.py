@@ -9,7 +9,7 @@ from timm.models.vision_transformer import VisionTransformer
 
 from videoshift.models import create_model, load_checkpoint
 from videoshift.models.complexity import count_macs, count_params
-from videoshift.models.deit_video import DeiTVideo, PatchTokenShift, TokenChannelShift
+from videoshift.models.deit_video import DEIT_S_ARGS, DeiTVideo, PatchTokenShift, TokenChannelShift
 from videoshift.models.papers import paper_setting
 
 NAMES = ("deit_s_2d", "deit_s_tsm", "deit_s_tps")
@@ -208,17 +208,23 @@ def test_deit_s_keys_and_parameters_equal_timm(name, timm_deit_s):
     assert round(count_params(model) / 1e6) == paper_setting(name).params_m == 22
 
 
-def test_pretrained_loads_timm_image_weights(monkeypatch):
-    def fake_create_model(model_name, pretrained, **kwargs):  # stands in for timm's download
+def test_pretrained_loads_timm_image_weights_with_resampled_positions(monkeypatch):
+    def fake_create_model(model_name, pretrained):  # stands in for timm's download of DeiT-S at 224²
         assert model_name == "deit_small_patch16_224" and pretrained
         torch.manual_seed(123)
-        return VisionTransformer(**kwargs)
+        return VisionTransformer(num_classes=1000, **DEIT_S_ARGS)
 
     monkeypatch.setattr(timm, "create_model", fake_create_model)
-    model = tiny_model("deit_s_tps", pretrained=True)
-    expected = fake_create_model("deit_small_patch16_224", True, num_classes=5, drop_path_rate=0.0, **TINY)
-    for key, value in expected.state_dict().items():
-        torch.testing.assert_close(model.state_dict()[key], value, rtol=0, atol=0, msg=key)
+    model = create_model("deit_s_tps", pretrained=True, num_classes=5, num_frames=2, img_size=112)
+    image = fake_create_model("deit_small_patch16_224", True).state_dict()
+    for key, value in model.state_dict().items():
+        if key == "pos_embed":  # 14x14 grid resampled to 7x7, class token's embedding kept
+            assert value.shape == (1, 1 + 49, 384)
+            torch.testing.assert_close(value[:, 0], image[key][:, 0], rtol=0, atol=0)
+        elif not key.startswith("head."):
+            torch.testing.assert_close(value, image[key], rtol=0, atol=0, msg=key)
+    with pytest.raises(ValueError, match="standard architecture"):
+        tiny_model("deit_s_tps", pretrained=True)
 
 
 def test_imagenet_checkpoint_in_deit_release_format_loads_with_a_new_head():
@@ -249,6 +255,6 @@ def test_deepcopy_rebinds_the_hooks_to_the_copy():
     model = tiny_model("deit_s_tps")
     twin = copy.deepcopy(model)
     hooks = list(twin.blocks[1].attn._forward_pre_hooks.values())
-    assert [h.__self__ for h in hooks] == [twin.blocks[1].temporal_shift]
+    assert [h.args[0].__self__ for h in hooks] == [twin.blocks[1].temporal_shift]  # partial(apply, shift)
     clip = random_clip()
     torch.testing.assert_close(twin(clip), model(clip), rtol=0, atol=0)

@@ -11,6 +11,7 @@ import pytest
 import torch
 
 from videoshift.models import create_model, list_models
+from videoshift.models.contract import Recognizer
 
 SWIN = {"embed_dim": 8, "depths": (2, 2, 2, 2), "num_heads": (1, 1, 2, 2), "rpe": "general", "drop_path_rate": 0.0}
 DEIT = {"img_size": 32, "patch_size": 8, "embed_dim": 24, "depth": 2, "num_heads": 2, "drop_path_rate": 0.0}
@@ -46,6 +47,16 @@ def build(name: str) -> tuple[torch.nn.Module, torch.Tensor]:
 
 def test_every_registered_model_has_a_tiny_setting():
     assert sorted(TINY) == list_models()
+
+
+@pytest.mark.parametrize("name", sorted(TINY))
+def test_every_model_is_a_recognizer(name):
+    model, clip = build(name)
+    assert isinstance(model, Recognizer)
+    assert model.num_frames == clip.shape[2] and model.forward_head(model.forward_features(clip), True).shape == (
+        clip.shape[0],
+        model.num_features,
+    )
 
 
 @pytest.mark.parametrize("name", list_models())

@@ -251,14 +251,21 @@ def test_mobilenetv2_multiply_adds_are_those_of_the_backbone():
     assert by_op["aten.convolution"] / 1e9 == pytest.approx(8 * 0.3 * (256 / 224) ** 2, rel=0.02)
 
 
-def test_pretrained_and_drop_path_reach_timm(monkeypatch):
-    seen = {}
+def test_pretrained_loads_timm_imagenet_weights_and_drop_path_reaches_timm(monkeypatch):
     real_create = timm.create_model
+    calls = []
 
     def spy(name, **kwargs):
-        seen.update(kwargs, name=name)
+        calls.append((name, kwargs))
+        torch.manual_seed(7)
         return real_create(name, **(kwargs | {"pretrained": False}))  # tests never download
 
     monkeypatch.setattr(timm, "create_model", spy)
-    create_model("tsm_r50", backbone="resnet18", pretrained=True, drop_path_rate=0.1)
-    assert seen == {"name": "resnet18", "pretrained": True, "num_classes": 0, "drop_path_rate": 0.1}
+    model = create_model("tsm_r50_nl", backbone="resnet18", pretrained=True, drop_path_rate=0.1)
+    assert calls[0] == ("resnet18", {"num_classes": 0, "drop_path_rate": 0.1})  # the backbone
+    assert calls[1] == ("resnet18", {"pretrained": True})  # its ImageNet classifier, loaded by create_model
+    image = spy("resnet18").state_dict()
+    backbone = model.backbone.state_dict()
+    assert set(backbone) == {k for k in image if not k.startswith("fc.")}
+    for key, value in backbone.items():
+        torch.testing.assert_close(value, image[key], rtol=0, atol=0, msg=key)

@@ -114,4 +114,4 @@ def test_pretrained_inflates_timm_imagenet_weights(monkeypatch):
     assert calls == [("swin_tiny_patch4_window7_224", True)]
     assert model.backbone.layers[3].blocks[1].attn.relative_position_bias_table.shape == (169, 24)
     with pytest.raises(ValueError, match="standard architecture"):
-        create_model("pst_t", pretrained=True, embed_dim=32)
+        create_model("pst_t", pretrained=True, embed_dim=48)

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import argparse
-import importlib
+
+from videoshift.bench import data, models, ops
 
 # Each module defines ``add_parser(subparsers)`` for its own ``videoshift bench NAME``.
-BENCH_MODULES: tuple[str, ...] = ("videoshift.bench.ops", "videoshift.bench.data", "videoshift.bench.models")
+BENCH_MODULES = (ops, data, models)
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     """Add ``bench`` and its sub-commands to the top-level command line."""
     parser = subparsers.add_parser("bench", help="measure operators, data loading and models side by side")
     bench_subparsers = parser.add_subparsers(dest="bench_command", metavar="BENCHMARK", required=True)
-    for module_name in BENCH_MODULES:
-        importlib.import_module(module_name).add_parser(bench_subparsers)
+    for module in BENCH_MODULES:
+        module.add_parser(bench_subparsers)

@@ -22,7 +22,7 @@ from videoshift.engine.distributed import DistInfo
 
 def item_seed(seed: int, epoch: int, index: int) -> int:
     """The RNG seed of item ``index`` in ``epoch`` (independent streams for every triple)."""
-    return int(np.random.SeedSequence([int(seed), int(epoch), int(index)]).generate_state(1, np.uint64)[0] >> 1)
+    return int(np.random.SeedSequence([int(seed), int(epoch), int(index)]).generate_state(1, np.uint64)[0]) >> 1
 
 
 class SeededDataset(Dataset):

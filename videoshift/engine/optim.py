@@ -18,6 +18,8 @@ from typing import Any
 import torch
 from torch import nn
 
+from videoshift.models.contract import Recognizer
+
 _NORM_TYPES = (nn.modules.batchnorm._NormBase, nn.LayerNorm, nn.GroupNorm, nn.LocalResponseNorm)
 
 
@@ -33,15 +35,15 @@ def _is_head(name: str, head_keys: tuple[str, ...]) -> bool:
     return any(name == h or name.startswith(h + ".") for h in head_keys)
 
 
-def param_groups(model: nn.Module, optim_cfg: Mapping[str, Any]) -> list[dict[str, Any]]:
+def param_groups(model: Recognizer, optim_cfg: Mapping[str, Any]) -> list[dict[str, Any]]:
     """Split the trainable parameters of ``model`` into groups with ``weight_decay`` and ``lr_mult``.
 
     Uses only the recognizer contract: ``no_weight_decay()`` (parameter names) and ``head_keys`` (classifier
     prefixes). Empty groups are left out; every group has a ``name``.
     """
-    no_decay_names = set(getattr(model, "no_weight_decay", lambda: set())())
+    no_decay_names = set(model.no_weight_decay())
     norm_names = _norm_param_names(model)
-    head_keys = tuple(getattr(model, "head_keys", ()))
+    head_keys = tuple(model.head_keys)
     weight_decay = float(optim_cfg["weight_decay"])
     backbone_mult = float(optim_cfg["backbone_lr_mult"])
     tsm = optim_cfg["param_groups"] == "tsm"

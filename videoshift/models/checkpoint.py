@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
-from torch import nn
+
+from videoshift.models.contract import Recognizer
 
 logger = logging.getLogger(__name__)
 
@@ -68,18 +69,16 @@ def _is_head_key(key: str, head_keys: tuple[str, ...]) -> bool:
     return any(key == h or key.startswith(h + ".") for h in head_keys)
 
 
-def load_checkpoint(model: nn.Module, source: str | Path | Mapping[str, object]) -> LoadReport:
+def load_checkpoint(model: Recognizer, source: str | Path | Mapping[str, object]) -> LoadReport:
     """Load ``source`` into ``model`` strictly, except for the model's declared head.
 
-    The model may define ``checkpoint_filter(state_dict) -> state_dict`` to accept other key
-    formats and ``head_keys`` (tuple of key prefixes) for the classifier that may be re-sized.
+    The model's ``checkpoint_filter`` converts other key formats; its ``head_keys`` name the classifier, which may
+    be absent or sized for another task.
     Raises :class:`CheckpointError` naming every missing, unexpected or mis-shaped key.
     """
     state = read_state_dict(source)
-    checkpoint_filter = getattr(model, "checkpoint_filter", None)
-    if callable(checkpoint_filter):
-        state = checkpoint_filter(state)
-    head_keys: tuple[str, ...] = tuple(getattr(model, "head_keys", ()))
+    state = model.checkpoint_filter(state)
+    head_keys = tuple(model.head_keys)
     own = model.state_dict()
 
     skipped_head = []
@@ -112,3 +111,24 @@ def load_checkpoint(model: nn.Module, source: str | Path | Mapping[str, object])
     if skipped_head:
         logger.warning("classifier head not loaded (re-initialised): %s", ", ".join(skipped_head))
     return LoadReport(loaded=len(to_load), skipped_head=skipped_head)
+
+
+def load_imagenet_weights(model: Recognizer) -> LoadReport:
+    """Load the ImageNet weights of ``model.imagenet_weights`` (a timm model; timm downloads and caches them).
+
+    They go through the model's own ``checkpoint_filter`` (2D weights inflated, keys renamed) and are loaded
+    strictly except for the classifier, which is re-initialised.
+
+    Raises:
+        ValueError: the model's architecture has no ImageNet counterpart.
+    """
+    name = model.imagenet_weights
+    if name is None:
+        raise ValueError(
+            f"{type(model).__name__} has no ImageNet weights for this architecture: pretrained=True needs the "
+            "standard architecture of the paper's model (width, depth, heads)"
+        )
+    import timm
+
+    logger.info("loading the ImageNet weights of timm %s", name)
+    return load_checkpoint(model, timm.create_model(name, pretrained=True).state_dict())

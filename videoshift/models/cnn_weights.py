@@ -148,8 +148,12 @@ def convert_state_dict(state: Mapping[str, torch.Tensor], own: Mapping[str, torc
             elif key.startswith("base_model."):
                 body[key.removeprefix("base_model.")] = value
         converted = _convert_backbone(body, fmt)
-    else:  # ImageNet classifier: another task, dropped
+    else:  # ImageNet classifier: another task, dropped; ImageNet CNNs have no non-local blocks, which keep their init
         converted = {"backbone." + k: v for k, v in state.items() if not k.startswith(("fc.", "classifier."))}
+        kept = {k: v for k, v in own.items() if k.startswith("non_local.")}
+        if kept:
+            logger.info("non-local blocks keep their initialisation (%d tensors): ImageNet CNNs have none", len(kept))
+        converted.update(kept)
     non_local = {k: v for k, v in converted.items() if k.startswith("non_local.")}
     backbone = {k: v for k, v in converted.items() if k.startswith("backbone.")}
     if set(backbone) - set(own):

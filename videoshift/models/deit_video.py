@@ -41,13 +41,15 @@ state_dict keys. Because it runs inside the block, timm's gradient checkpointing
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Literal
 
-import timm
 import torch
+from timm.layers import resample_abs_pos_embed
 from timm.models.vision_transformer import VisionTransformer
 from torch import nn
 
+from videoshift.models.hooks import run_after, run_before
 from videoshift.models.registry import register_model
 from videoshift.ops import patch_shift, patch_shift_back, resolve_pattern, temporal_shift
 
@@ -81,16 +83,10 @@ class AttentionShift(nn.Module):
         raise NotImplementedError
 
     def attach(self, attn: nn.Module) -> None:
-        """Install :meth:`shift` (and :meth:`shift_back`) as forward hooks of ``attn``."""
-        attn.register_forward_pre_hook(self._shift_input)
+        """Install :meth:`shift` (and :meth:`shift_back`) around ``attn``."""
+        run_before(attn, self.shift)
         if self.shifts_back:
-            attn.register_forward_hook(self._shift_output)
-
-    def _shift_input(self, module: nn.Module, args: tuple[Any, ...]) -> tuple[Any, ...]:
-        return (self.shift(args[0]), *args[1:])
-
-    def _shift_output(self, module: nn.Module, args: tuple[Any, ...], output: torch.Tensor) -> torch.Tensor:
-        return self.shift_back(output)
+            run_after(attn, self.shift_back)
 
 
 class PatchTokenShift(AttentionShift):
@@ -176,6 +172,7 @@ class DeiTVideo(VisionTransformer):
     """
 
     head_keys = ("head",)
+    imagenet_weights: str | None = None  # DEIT_S_TIMM_NAME for DeiT-S's architecture
 
     def __init__(
         self,
@@ -238,13 +235,23 @@ class DeiTVideo(VisionTransformer):
         names = dict(self.named_parameters())
         return {n for n in super().no_weight_decay() if n in names}
 
+    def checkpoint_filter(self, state_dict: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """timm / DeiT-release ViT keys as they are; position embeddings resampled to this model's patch grid."""
+        state = dict(state_dict)
+        pos_embed = state.get("pos_embed")
+        if pos_embed is not None and pos_embed.shape != self.pos_embed.shape:
+            prefix = 0 if self.no_embed_class else self.num_prefix_tokens
+            state["pos_embed"] = resample_abs_pos_embed(
+                pos_embed, new_size=list(self.patch_embed.grid_size), num_prefix_tokens=prefix
+            )
+        return state
+
 
 def create_deit_video(
     temporal: TemporalMode,
     *,
     num_classes: int = 400,
     num_frames: int = 16,
-    pretrained: bool = False,
     img_size: int | tuple[int, int] = 224,
     drop_path_rate: float = 0.1,
     dropout: float = 0.5,
@@ -252,18 +259,17 @@ def create_deit_video(
 ) -> DeiTVideo:
     """DeiT-S (or any ViT: ``kwargs`` override ``DEIT_S_ARGS``) with the ``temporal`` operator.
 
-    ``pretrained=True`` builds timm's ``deit_small_patch16_224`` with its ImageNet-1k weights (timm
-    downloads them; position embeddings resampled by timm for another ``img_size``) and loads its
-    state_dict strictly; the classifier is new unless ``num_classes=1000``. Head dropout defaults to
+    ``create_model(..., pretrained=True)`` loads timm's ``deit_small_patch16_224`` ImageNet-1k weights into the
+    DeiT-S architecture (position embeddings resampled for another ``img_size``), strictly but for the
+    classifier, which is new unless ``num_classes=1000``. Head dropout defaults to
     0.5 and drop path to 0.1, PST-T's settings, which Table 7 says DeiT-S shares.
     """
     shift_args = {k: kwargs.pop(k) for k in ("pattern", "shift_div") if k in kwargs}
     vit_args = dict(DEIT_S_ARGS, **kwargs)
     common = {"num_classes": num_classes, "img_size": img_size, "drop_path_rate": drop_path_rate}
     model = DeiTVideo(num_frames=num_frames, temporal=temporal, drop_rate=dropout, **shift_args, **common, **vit_args)
-    if pretrained:
-        image_model = timm.create_model(DEIT_S_TIMM_NAME, pretrained=True, **common, **kwargs)
-        model.load_state_dict(image_model.state_dict())
+    if vit_args == DEIT_S_ARGS:
+        model.imagenet_weights = DEIT_S_TIMM_NAME
     return model
 
 

@@ -40,11 +40,12 @@ def is_model(name: str) -> bool:
     return name in _MODEL_ENTRYPOINTS
 
 
-def create_model(name: str, checkpoint: str | Path | None = None, **kwargs: Any) -> nn.Module:
+def create_model(name: str, pretrained: bool = False, checkpoint: str | Path | None = None, **kwargs: Any) -> nn.Module:
     """Build the registered model ``name``; keyword arguments go to its entrypoint.
 
-    ``checkpoint`` (a file path) is loaded strictly through
-    :func:`videoshift.models.checkpoint.load_checkpoint` after the model is built.
+    ``pretrained=True`` then loads the ImageNet weights of its 2D counterpart (timm downloads and caches them;
+    :func:`videoshift.models.checkpoint.load_imagenet_weights`), the same way for every family; ``checkpoint`` (a
+    file path) is loaded strictly after that through :func:`videoshift.models.checkpoint.load_checkpoint`.
     """
     try:
         factory = _MODEL_ENTRYPOINTS[name]
@@ -53,8 +54,10 @@ def create_model(name: str, checkpoint: str | Path | None = None, **kwargs: Any)
         hint = f"; did you mean {', '.join(close)}?" if close else f"; known models: {', '.join(list_models())}"
         raise ValueError(f"unknown model {name!r}{hint}") from None
     model = factory(**kwargs)
-    if checkpoint is not None:
-        from videoshift.models.checkpoint import load_checkpoint
+    from videoshift.models.checkpoint import load_checkpoint, load_imagenet_weights
 
+    if pretrained:
+        load_imagenet_weights(model)
+    if checkpoint is not None:
         load_checkpoint(model, checkpoint)
     return model

@@ -23,7 +23,6 @@ backbone.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -33,19 +32,12 @@ import torch.nn.functional as F
 from torch import nn
 
 from videoshift.models.cnn_weights import convert_state_dict
+from videoshift.models.hooks import run_after, run_before
 from videoshift.models.nonlocal_block import NonLocal
 from videoshift.models.registry import register_model
 from videoshift.ops import SpatioTemporalShift, TemporalShift
 
 ShiftFactory = Callable[[int], nn.Module]  # frames per clip -> parameter-free shift module
-
-
-def _call_before(layer: nn.Module, _module: nn.Module, args: tuple[Any, ...]) -> tuple[Any, ...]:
-    return (layer(args[0]), *args[1:])
-
-
-def _call_after(layer: nn.Module, _module: nn.Module, _args: tuple[Any, ...], output: torch.Tensor) -> torch.Tensor:
-    return layer(output)
 
 
 class TemporalMaxPool(nn.Module):
@@ -145,7 +137,6 @@ class ShiftCNN(nn.Module):
             (1,0,1,0,1,0), (0,0,0))``).
         non_local_mode: pairwise function of the non-local blocks.
         dropout: dropout before the classifier.
-        pretrained: load timm's ImageNet weights into the backbone (downloads them).
         drop_path_rate: stochastic depth of the timm backbone.
     """
 
@@ -160,14 +151,14 @@ class ShiftCNN(nn.Module):
         non_local: bool = False,
         non_local_mode: str = "embedded_gaussian",
         dropout: float = 0.5,
-        pretrained: bool = False,
         drop_path_rate: float = 0.0,
     ) -> None:
         super().__init__()
         if num_frames < 1:
             raise ValueError(f"num_frames must be >= 1, got {num_frames}")
-        self.backbone = timm.create_model(backbone, pretrained=pretrained, num_classes=0, drop_path_rate=drop_path_rate)
+        self.backbone = timm.create_model(backbone, num_classes=0, drop_path_rate=drop_path_rate)
         self.backbone_name = backbone
+        self.imagenet_weights: str | None = backbone  # timm's ImageNet classifier of the same backbone
         self.num_frames = num_frames
         self.num_features: int = self.backbone.num_features
         stages = residual_stages(self.backbone)
@@ -182,19 +173,19 @@ class ShiftCNN(nn.Module):
         self.temporal_pool: nn.Module | None = None
         if temporal_pool:
             self.temporal_pool = TemporalMaxPool(num_frames)
-            self.backbone.layer2.register_forward_pre_hook(functools.partial(_call_before, self.temporal_pool))
+            run_before(self.backbone.layer2, self.temporal_pool)
         if shift_layer is not None:
             for frames, stage in zip(stage_frames, stages, strict=True):
                 for _, block in stage:
                     block.shift = shift_layer(frames)
-                    _first_conv(block).register_forward_pre_hook(functools.partial(_call_before, block.shift))
+                    run_before(_first_conv(block), block.shift)
         self.non_local = nn.ModuleDict()
         if non_local:
             for frames, stage in zip(stage_frames[1:3], stages[1:3], strict=True):
                 for name, block in stage[::2]:
                     layer = NonLocal(_block_out_channels(block), frames, mode=non_local_mode)
                     self.non_local[name.replace(".", "_")] = layer
-                    block.register_forward_hook(functools.partial(_call_after, layer))
+                    run_after(block, layer)
         self.head = FrameConsensusHead(self.num_features, num_classes, dropout)
 
     @property

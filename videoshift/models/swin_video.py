@@ -468,6 +468,7 @@ class SwinVideoRecognizer(nn.Module):
     """
 
     head_keys = ("cls_head.fc_cls",)
+    imagenet_weights: str | None = None  # set by the entrypoints for the paper's architectures
 
     def __init__(self, backbone: SwinVideoBackbone, num_classes: int, dropout: float = 0.5) -> None:
         super().__init__()

@@ -1,29 +1,26 @@
 """Registered Swin video models: 2D Swin, Video Swin and PST, with the TPS paper's settings.
 
-Every entrypoint takes ``num_classes``, ``num_frames``, ``pretrained``, ``drop_path_rate``,
+Every entrypoint takes ``num_classes``, ``num_frames``, ``drop_path_rate``,
 ``dropout``, the architecture overrides ``embed_dim``, ``depths``, ``num_heads``, ``window_size``,
 ``patch_size`` (an int sets the spatial size and keeps the temporal one), ``rpe``, and the
 Table 2 switches ``mixing``, ``shift_pattern``, ``tps_stages``, ``alternate``, ``shift_back``,
 ``shift_rpe``, ``channel_div`` (see :class:`ShiftSettings`).
 
-``pretrained=True`` inflates timm's ImageNet Swin weights (downloaded by timm) into the model.
+``create_model(..., pretrained=True)`` inflates timm's ImageNet Swin weights of the same size into the model.
 """
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from videoshift.models.registry import register_model
 from videoshift.models.swin_video import ShiftSettings, SwinVideoBackbone, SwinVideoRecognizer
 
-logger = logging.getLogger(__name__)
-
 _SIZES: dict[str, dict[str, Any]] = {
     "t": {"embed_dim": 96, "depths": (2, 2, 6, 2), "num_heads": (3, 6, 12, 24), "drop_path_rate": 0.1},
     "b": {"embed_dim": 128, "depths": (2, 2, 18, 2), "num_heads": (4, 8, 16, 32), "drop_path_rate": 0.2},
 }
-#: timm names of the ImageNet Swin models inflated by ``pretrained=True``.
+#: timm names of the ImageNet Swin models that ``pretrained=True`` inflates, by size.
 IMAGENET_SWIN = {"t": "swin_tiny_patch4_window7_224", "b": "swin_base_patch4_window7_224"}
 _SHIFT_KEYS = {
     "mixing": "mixing",
@@ -43,14 +40,11 @@ def build_swin_video(
     *,
     num_classes: int = 400,
     num_frames: int = 32,
-    pretrained: bool = False,
     dropout: float = 0.5,
     **kwargs: Any,
 ) -> SwinVideoRecognizer:
     """Build a Swin video recognizer of ``size`` (``"t"``/``"b"``) from entrypoint ``defaults`` + overrides."""
     overridden = [k for k in _ARCH_KEYS if k in kwargs and _as_tuple(kwargs[k]) != _as_tuple(_SIZES[size][k])]
-    if pretrained and overridden:
-        raise ValueError(f"pretrained=True needs the standard architecture; overridden: {', '.join(overridden)}")
     config = {**_SIZES[size], "patch_size": (2, 4, 4), "window_size": (1, 7, 7), **defaults}
     for key in ("patch_size", "window_size"):  # an int sets the spatial size, keeping the temporal one
         if isinstance(kwargs.get(key), int):
@@ -61,23 +55,12 @@ def build_swin_video(
         shift_args["tps_stages"] = tuple(shift_args["tps_stages"])
     backbone = SwinVideoBackbone(shift=ShiftSettings(**shift_args), num_frames=num_frames, **config)
     model = SwinVideoRecognizer(backbone, num_classes=num_classes, dropout=dropout)
-    if pretrained:
-        load_imagenet_swin(model, IMAGENET_SWIN[size])
+    model.imagenet_weights = None if overridden else IMAGENET_SWIN[size]
     return model
 
 
 def _as_tuple(value: Any) -> tuple:
     return tuple(value) if isinstance(value, (tuple, list)) else (value,)
-
-
-def load_imagenet_swin(model: SwinVideoRecognizer, timm_name: str) -> None:
-    """Inflate the ImageNet weights of timm's ``timm_name`` (timm downloads them) into ``model``."""
-    import timm
-
-    from videoshift.models.checkpoint import load_checkpoint
-
-    logger.info("inflating ImageNet weights of timm %s", timm_name)
-    load_checkpoint(model, timm.create_model(timm_name, pretrained=True).state_dict())
 
 
 #: Names of the models registered here.

@@ -20,6 +20,7 @@ class TinyRecognizer(nn.Module):
     """A 3D conv over (T, H, W) + mean pool + linear head; no batch statistics, optional dropout."""
 
     head_keys = ("head",)
+    imagenet_weights = None
 
     def __init__(self, num_classes: int = 4, num_frames: int = 4, width: int = 8, dropout: float = 0.0, **_: object):
         super().__init__()
@@ -44,6 +45,9 @@ class TinyRecognizer(nn.Module):
 
     def no_weight_decay(self) -> set[str]:
         return {"pos"}
+
+    def checkpoint_filter(self, state_dict: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        return dict(state_dict)
 
     def set_grad_checkpointing(self, enable: bool = True) -> None:
         self.grad_checkpointing = enable

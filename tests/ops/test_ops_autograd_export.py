@@ -112,3 +112,14 @@ def test_torch_compile_forward_backward(name):
     out.backward(grad)
     ref.backward(grad)
     assert torch.equal(x.grad, x_ref.grad)
+
+
+def test_compiled_plan_caches_stay_bounded():
+    from videoshift.ops import _core, temporal_shift
+
+    for frames in range(1, 301):  # 300 shapes, more than a cache holds
+        temporal_shift(torch.zeros(frames, 8, 1, 1), frames)
+    for cache in (_core._PROGRAMS, _core._STRIDED_STEPS, _core._WIDE_PLANS):
+        assert len(cache) == cache.maxsize
+    x = torch.randn(2 * 4, 8, 3, 3)
+    torch.testing.assert_close(temporal_shift(x, 4), temporal_shift(x.clone(), 4), rtol=0, atol=0)

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -93,6 +94,26 @@ class ShiftPlan:
         return ShiftPlan(moves, boundary)
 
 
+class _BoundedCache(OrderedDict):
+    """A least-recently-used cache of compiled plans: shapes vary (last batches, test views), memory must not grow."""
+
+    def __init__(self, maxsize: int = 256) -> None:
+        super().__init__()
+        self.maxsize = maxsize
+
+    def get(self, key: tuple, default: object = None) -> object:
+        if key in self:
+            self.move_to_end(key)
+            return self[key]
+        return default
+
+    def __setitem__(self, key: tuple, value: object) -> None:
+        super().__setitem__(key, value)
+        self.move_to_end(key)
+        if len(self) > self.maxsize:
+            self.popitem(last=False)
+
+
 def _axis_pieces(size: int, offset: int, boundary: str) -> tuple[list[tuple[slice, slice]], slice | None]:
     """Split one axis into (destination, source) slice pairs and the boundary slice to fill."""
     if boundary == "cyclic":
@@ -148,7 +169,7 @@ def _splits_last_dim(move: Move, ndim: int) -> bool:
     return len(move.region) == ndim and move.region[-1] != slice(None)
 
 
-_PROGRAMS: dict[tuple, _Program] = {}
+_PROGRAMS: _BoundedCache = _BoundedCache()
 
 
 def _program(plan: ShiftPlan, shape: tuple[int, ...]) -> _Program:
@@ -204,7 +225,7 @@ def _rescale_last_dim(plan: ShiftPlan, ndim: int, ratio: int) -> ShiftPlan:
     return ShiftPlan(moves, plan.boundary)
 
 
-_WIDE_PLANS: dict[tuple, tuple[tuple[torch.dtype, ShiftPlan], ...]] = {}
+_WIDE_PLANS: _BoundedCache = _BoundedCache()
 
 
 def _wide_plans(plan: ShiftPlan, x: Tensor) -> tuple[tuple[torch.dtype, ShiftPlan], ...]:
@@ -221,7 +242,7 @@ def _wide_plans(plan: ShiftPlan, x: Tensor) -> tuple[tuple[torch.dtype, ShiftPla
 # One step as a strided view of a tensor layout: sizes, strides, destination offset, source offset
 # (None: fill with zeros). Offsets are in elements from the start of the tensor.
 StridedStep = tuple[tuple[int, ...], tuple[int, ...], int, int | None]
-_STRIDED_STEPS: dict[tuple, tuple[StridedStep, ...]] = {}
+_STRIDED_STEPS: _BoundedCache = _BoundedCache()
 
 
 def _view_of(index: tuple[slice, ...], shape: tuple[int, ...], strides: tuple[int, ...]) -> tuple:
@@ -317,7 +338,7 @@ def _gather(x: Tensor, plan: ShiftPlan) -> Tensor:
     return padded.index_select(1, index).reshape(-1, *x.shape[1:])
 
 
-_ROW_INDEX_CACHE: dict[tuple, Tensor] = {}
+_ROW_INDEX_CACHE: _BoundedCache = _BoundedCache()
 
 
 def _permute_rows(x: Tensor, plan: ShiftPlan) -> Tensor:

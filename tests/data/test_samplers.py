@@ -141,16 +141,9 @@ def test_tsn_segment_frames_gives_five_consecutive_frames_around_each_centre():
 def test_segment_frames_reach_the_model_through_the_video_pipeline(real_data):
     from videoshift.data.datasets import build_dataset
 
+    from .test_datasets import video_cfg
+
     sampling = {"type": "tsn", "num_frames": 4, "segment_frames": 5}
-    cfg = {
-        "dataset": "video",
-        "root": str(real_data / "videos"),
-        "train_list": str(real_data / "annotations/video_test_list.txt"),
-        "val_list": str(real_data / "annotations/video_test_list.txt"),
-        "num_classes": 5,
-        "sampling": sampling,
-        "test_sampling": {**sampling, "num_clips": 1},
-        "transform": {"input_size": 32, "short_side": 36},
-    }
+    cfg = video_cfg(real_data, sampling=sampling, test_sampling={**sampling, "num_clips": 1})
     assert build_dataset(cfg, "train")[0]["clip"].shape == (3, 4 * 5, 32, 32)  # (C, T*5, H, W): TDN's input
     assert build_dataset(cfg, "val")[0]["clip"].shape == (1, 3, 4 * 5, 32, 32)

@@ -13,19 +13,16 @@ from videoshift.models.tanet import TAM
 from videoshift.ops import SpatioTemporalShift
 
 
-def randomised(name: str, seed: int = 0, frames: int = 4, **kwargs) -> nn.Module:
-    """A tiny (ResNet-18 width) model with every floating tensor random, norms included, in eval mode."""
-    torch.manual_seed(seed)
-    model = create_model(name, num_classes=7, num_frames=frames, backbone="resnet18", dropout=0.0, **kwargs).eval()
-    generator = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for tensor in model.state_dict().values():
-            if tensor.is_floating_point():
-                if tensor.ndim == 1:
-                    tensor.copy_(torch.rand(tensor.shape, generator=generator) * 0.5 + 0.5)
-                else:
-                    tensor.copy_(torch.randn(tensor.shape, generator=generator) * 0.1)
-    return model
+@pytest.fixture
+def randomised(randomise):
+    """Build a tiny (ResNet-18 width) model in eval mode with every floating tensor random."""
+
+    def build(name: str, seed: int = 0, frames: int = 4, **kwargs) -> nn.Module:
+        torch.manual_seed(seed)
+        model = create_model(name, num_classes=7, num_frames=frames, backbone="resnet18", dropout=0.0, **kwargs)
+        return randomise(model.eval(), seed)
+
+    return build
 
 
 def clip(frames: int = 4, size: int = 32, seed: int = 1) -> torch.Tensor:
@@ -131,7 +128,7 @@ def test_another_number_of_frames_is_rejected_naming_the_tam():
 
 
 @pytest.mark.parametrize("name", ["tanet_r50", "stsm_tanet_r50"])
-def test_frame_order_matters(name):
+def test_frame_order_matters(name, randomised):
     model = randomised(name)
     x = clip()
     with torch.no_grad():
@@ -163,7 +160,7 @@ def to_mmaction2(state: dict[str, torch.Tensor]) -> dict:
 
 
 @pytest.mark.parametrize("name", ["tanet_r50", "stsm_tanet_r50"])
-def test_mmaction2_checkpoints_load_strictly_with_identical_outputs(name):
+def test_mmaction2_checkpoints_load_strictly_with_identical_outputs(name, randomised):
     source = randomised(name, seed=3)
     checkpoint = to_mmaction2(source.state_dict())
     keys = checkpoint["state_dict"]
@@ -185,14 +182,14 @@ def test_mmaction2_checkpoints_load_strictly_with_identical_outputs(name):
         torch.testing.assert_close(target(x), source(x), rtol=0, atol=0)
 
 
-def test_checkpoint_missing_a_tam_tensor_is_rejected_by_name():
+def test_checkpoint_missing_a_tam_tensor_is_rejected_by_name(randomised):
     checkpoint = to_mmaction2(randomised("tanet_r50").state_dict())
     del checkpoint["state_dict"]["backbone.layer3.1.tam.L.1.weight"]
     with pytest.raises(CheckpointError, match=r"missing keys: backbone\.layer3\.1\.tam\.L\.1\.weight"):
         load_checkpoint(randomised("tanet_r50"), checkpoint)
 
 
-def test_older_mmaction2_without_local_batchnorm_is_named():
+def test_older_mmaction2_without_local_batchnorm_is_named(randomised):
     state = to_mmaction2(randomised("tanet_r50").state_dict())["state_dict"]
     old = {}
     for key, value in state.items():  # old TAM: L = Conv1d, ReLU, Conv1d, Sigmoid (no BN1d; L.0 and L.2)

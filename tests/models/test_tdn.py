@@ -16,20 +16,16 @@ from videoshift.ops import SpatioTemporalShift, temporal_shift
 SEGMENTS, LENGTH = 4, 5
 
 
-def randomised(name: str, seed: int = 0, **kwargs) -> nn.Module:
-    """A tiny (ResNet-18 width) TDN of 4 segments with every floating tensor random, in eval mode."""
-    torch.manual_seed(seed)
-    kwargs = {"num_classes": 7, "num_frames": SEGMENTS * LENGTH, "backbone": "resnet18", "dropout": 0.0} | kwargs
-    model = create_model(name, **kwargs).eval()
-    generator = torch.Generator().manual_seed(seed)
-    with torch.no_grad():
-        for tensor in model.state_dict().values():
-            if tensor.is_floating_point():
-                if tensor.ndim == 1:
-                    tensor.copy_(torch.rand(tensor.shape, generator=generator) * 0.5 + 0.5)
-                else:
-                    tensor.copy_(torch.randn(tensor.shape, generator=generator) * 0.1)
-    return model
+@pytest.fixture
+def randomised(randomise):
+    """Build a tiny (ResNet-18 width) TDN of 4 segments in eval mode with every floating tensor random."""
+
+    def build(name: str, seed: int = 0, **kwargs) -> nn.Module:
+        torch.manual_seed(seed)
+        kwargs = {"num_classes": 7, "num_frames": SEGMENTS * LENGTH, "backbone": "resnet18", "dropout": 0.0} | kwargs
+        return randomise(create_model(name, **kwargs).eval(), seed)
+
+    return build
 
 
 def clip(seed: int = 1) -> torch.Tensor:
@@ -129,7 +125,7 @@ def test_modules_sit_in_layers_2_to_4_after_conv1_bn_relu():
     assert create_model("tdn_r50", num_frames=40, backbone="resnet18").fusion == (0.5, 0.5)
 
 
-def test_rgb_path_reads_only_the_centre_frame_of_each_segment():
+def test_rgb_path_reads_only_the_centre_frame_of_each_segment(randomised):
     model = randomised("tdn_r50", fusion=(1.0, 0.0))  # difference branch weighted out
     x = clip()
     y = x.clone()
@@ -144,7 +140,7 @@ def test_rgb_path_reads_only_the_centre_frame_of_each_segment():
 
 
 @pytest.mark.parametrize("name", ["tdn_r50", "stsm_tdn_r50"])
-def test_frame_order_matters(name):
+def test_frame_order_matters(name, randomised):
     model = randomised(name)
     x = clip()
     with torch.no_grad():
@@ -186,7 +182,7 @@ def to_tdn_repo(state: dict[str, torch.Tensor]) -> dict:
 
 
 @pytest.mark.parametrize("name", ["tdn_r50", "stsm_tdn_r50"])
-def test_tdn_repository_checkpoints_load_strictly_with_identical_outputs(name, caplog):
+def test_tdn_repository_checkpoints_load_strictly_with_identical_outputs(name, caplog, randomised):
     source = randomised(name, seed=3)
     checkpoint = to_tdn_repo(source.state_dict())
     keys = set(checkpoint["state_dict"])

@@ -126,14 +126,12 @@ class TANet(ShiftCNN):
                 block.tam = TAM(block.conv1.out_channels, self.num_frames, **(tam or {}))
                 block.conv2.register_forward_pre_hook(functools.partial(_call_before, block.tam))
 
-    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
-        if x.ndim == 5 and x.shape[2] != self.num_frames:
-            raise ValueError(
-                f"clip has {x.shape[2]} frames but this TANet was built with num_frames={self.num_frames}: the "
-                f"global branch G of every TAM is a Linear over exactly {self.num_frames} frames (create the model "
-                f"with num_frames={x.shape[2]}, which needs weights trained for it, or sample {self.num_frames} frames)"
-            )
-        return super().forward_features(x)
+    def _wrong_frames_message(self, t: int) -> str:
+        return (
+            f"clip has {t} frames but this TANet was built with num_frames={self.num_frames}: the global branch G "
+            f"of every TAM is a Linear over exactly {self.num_frames} frames (create the model with num_frames={t}, "
+            f"which needs weights trained for it, or sample {self.num_frames} frames)"
+        )
 
     def checkpoint_filter(self, state_dict: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         """MMAction2 TANet checkpoints (and the shift CNNs' other formats) to this model's keys."""

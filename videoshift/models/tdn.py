@@ -226,20 +226,20 @@ class TDN(ShiftCNN):
             return checkpoint(layer, x, use_reentrant=False)
         return layer(x)
 
+    def _wrong_frames_message(self, t: int) -> str:
+        return (
+            f"clip has {t} frames but this TDN takes num_frames={self.num_frames} = {self.num_segments} segments "
+            f"x {self.segment_frames} consecutive frames (sample with segment_frames: {self.segment_frames})"
+        )
+
     def _fuse(self, x: torch.Tensor, diff: torch.Tensor) -> torch.Tensor:
         alpha, beta = self.fusion
         return alpha * x + beta * F.interpolate(diff, size=x.shape[-2:])
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         """Backbone features ``(B, F, S, h, w)`` of clips ``(B, 3, S·L, H, W)``."""
-        if x.ndim != 5:
-            raise ValueError(f"expected clips (B, C, T, H, W), got shape {tuple(x.shape)}")
-        b, c, t, h, w = x.shape
-        if t != self.num_frames:
-            raise ValueError(
-                f"clip has {t} frames but this TDN takes num_frames={self.num_frames} = {self.num_segments} segments "
-                f"x {self.segment_frames} consecutive frames (sample with segment_frames: {self.segment_frames})"
-            )
+        self.check_clip(x)
+        b, c, _, h, w = x.shape
         s, length = self.num_segments, self.segment_frames
         segments = x.view(b, c, s, length, h, w).permute(0, 2, 3, 1, 4, 5).reshape(b * s, length, c, h, w)
         centre = segments[:, length // 2]

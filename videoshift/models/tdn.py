@@ -48,6 +48,8 @@ class LearnableTemporalShift(nn.Module):
 
     At initialisation channels ``[0, C/8)`` read the next frame, ``[C/8, 2C/8)`` the previous one and the rest
     stay (zero at the clip ends), exactly :func:`videoshift.ops.temporal_shift`; training may change the taps.
+    The taps are kept in ``conv`` (a ``Conv1d``, the repository's ``shift.conv.weight``); like the paper's counts,
+    the multiply-adds of applying them are not counted (element-wise, as TSM's shift is free).
     """
 
     def __init__(self, channels: int, num_frames: int, shift_div: int = 8) -> None:
@@ -65,11 +67,15 @@ class LearnableTemporalShift(nn.Module):
         return f"num_frames={self.num_frames}"
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        # The depthwise Conv1d over time, out[t] = w0·x[t−1] + w1·x[t] + w2·x[t+1] per channel, written as three
+        # multiply-adds on the (N, T, C, H, W) view: the same function as running self.conv on (N·H·W, C, T)
+        # series, without the two transposing copies that made it ~25x slower than STSM's shift on CPU.
         frames = split_frames(x, self.num_frames)  # (N, T, C, H, W)
-        n, t, c, h, w = frames.shape
-        series = frames.permute(0, 3, 4, 2, 1).reshape(n * h * w, c, t)
-        out = self.conv(series).view(n, h, w, c, t)
-        return out.permute(0, 4, 3, 1, 2).reshape(n * t, c, h, w)
+        taps = self.conv.weight.view(1, 1, -1, 3, 1, 1)
+        out = frames * taps[:, :, :, 1]
+        out[:, 1:] += frames[:, :-1] * taps[:, :, :, 0]
+        out[:, :-1] += frames[:, 1:] * taps[:, :, :, 2]
+        return out.flatten(0, 1)
 
 
 class MotionExcitation(nn.Module):

@@ -116,3 +116,34 @@ def test_output_layout_and_range(sampler, total):
     out = sampler(total, start_index=1, rng=np.random.default_rng(0))
     assert out.shape == (sampler.num_views * sampler.frames_per_view,) and out.dtype == np.int64
     assert out.min() >= 1 and out.max() <= total
+
+
+def test_tsn_segment_frames_gives_five_consecutive_frames_around_each_centre():
+    # 80 frames, 8 segments of 10: test centres 5, 15, ..., 75 (int((k + 0.5) * 10)), each widened to c-2..c+2
+    sampler = TSNSampler(num_frames=8, segment_frames=5, test_mode=True)
+    expected = [c + d for c in range(5, 80, 10) for d in (-2, -1, 0, 1, 2)]
+    assert sampler(80).tolist() == expected
+    assert sampler.frames_per_view == 40
+    # clamped at both ends: 10 frames, 4 segments -> centres 1, 3, 6, 8
+    short = TSNSampler(num_frames=4, segment_frames=5, test_mode=True)(10, start_index=1).tolist()
+    assert short == [1, 1, 2, 3, 4, 2, 3, 4, 5, 6, 5, 6, 7, 8, 9, 7, 8, 9, 10, 10]
+    # training: consecutive runs of 5 around one random frame per segment, inside the video
+    rng = np.random.default_rng(0)
+    train = TSNSampler(num_frames=8, segment_frames=5)(100, rng=rng).reshape(8, 5)
+    assert (np.diff(train, axis=1) <= 1).all() and train.min() >= 0 and train.max() <= 99
+    built = build_sampler({"type": "tsn", "num_frames": 8, "segment_frames": 5, "num_clips": 2}, test_mode=True)
+    assert built(80).shape == (2 * 40,)
+    for bad in ({"segment_frames": 4}, {"segment_frames": 5, "clip_len": 2}):
+        with pytest.raises(ValueError, match="segment_frames"):
+            TSNSampler(**bad)
+
+
+def test_segment_frames_reach_the_model_through_the_video_pipeline(real_data):
+    from videoshift.data.datasets import build_dataset
+
+    from .test_datasets import video_cfg
+
+    sampling = {"type": "tsn", "num_frames": 4, "segment_frames": 5}
+    cfg = video_cfg(real_data, sampling=sampling, test_sampling={**sampling, "num_clips": 1})
+    assert build_dataset(cfg, "train")[0]["clip"].shape == (3, 4 * 5, 32, 32)  # (C, T*5, H, W): TDN's input
+    assert build_dataset(cfg, "val")[0]["clip"].shape == (1, 3, 4 * 5, 32, 32)

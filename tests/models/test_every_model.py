@@ -23,6 +23,8 @@ TINY: dict[str, tuple[dict, tuple[int, int, int]]] = {
     **{name: (SWIN, (8, 64, 64)) for name in ("pst_t", "pst_b", "pst_t_tw2", "pst_b_tw2")},
     **{name: (DEIT, (4, 32, 32)) for name in ("deit_s_2d", "deit_s_tsm", "deit_s_tps")},
     **{name: (RESNET, (4, 32, 32)) for name in ("tsn_r50", "tsm_r50", "stsm_r50", "tsm_r50_nl", "stsm_r50_nl")},
+    **{name: (RESNET, (4, 32, 32)) for name in ("tanet_r50", "stsm_tanet_r50")},
+    **{name: (RESNET, (20, 64, 64)) for name in ("tdn_r50", "stsm_tdn_r50")},  # 4 segments x 5 frames
     **{name: (MBV2, (4, 32, 32)) for name in ("tsn_mbv2", "tsm_mbv2", "stsm_mbv2")},
 }
 NUM_CLASSES = 5

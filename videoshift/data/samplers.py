@@ -6,7 +6,8 @@ following MMAction2's ``SampleFrames`` conventions so that lists, configs and re
 * :class:`TSNSampler` (``type: tsn``): ``num_frames`` equal segments, one frame each; random inside each segment
   for training (``SampleFrames`` train rule), the segment centre for test (truncated to int). ``twice_sample``
   adds the segment starts as a second view; ``num_clips > 1`` test views sit at ``(k + 0.5) / num_clips`` of each
-  segment (one view: the centre).
+  segment (one view: the centre). ``segment_frames: 5`` (TDN) widens each sampled frame into the 5 consecutive
+  frames centred on it (centre ±2, clamped to the video), segment by segment.
 * :class:`UniformSampler` (``type: uniform``): TPS / SlowFast Something-Something rule, one frame per segment of
   ``(total - 1) / num_frames`` with rounded bounds; random in segment for training, segment middle for test.
 * :class:`DenseSampler` (``type: dense``): ``clip_len`` frames ``frame_interval`` apart (e.g. 32×2); training takes
@@ -91,10 +92,22 @@ class TSNSampler(FrameSampler):
     frame_interval: int = 1
     num_clips: int = 1
     twice_sample: bool = False
+    segment_frames: int = 1
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if (
+            not isinstance(self.segment_frames, int | np.integer)
+            or self.segment_frames < 1
+            or self.segment_frames % 2 == 0
+        ):
+            raise ValueError(f"segment_frames must be an odd int >= 1, got {self.segment_frames!r}")
+        if self.segment_frames > 1 and self.clip_len != 1:
+            raise ValueError(f"segment_frames={self.segment_frames} widens one frame per segment; clip_len must be 1")
 
     @property
     def frames_per_view(self) -> int:
-        return self.num_frames * self.clip_len
+        return self.num_frames * self.clip_len * self.segment_frames
 
     @property
     def num_views(self) -> int:
@@ -122,6 +135,11 @@ class TSNSampler(FrameSampler):
 
     def views(self, total_frames: int, rng: np.random.Generator) -> np.ndarray:
         starts = self._starts(total_frames, rng)  # (V, S)
+        if self.segment_frames > 1:  # the segment's frame as centre of segment_frames consecutive ones, clamped
+            half = self.segment_frames // 2
+            return np.clip(starts[:, :, None] + np.arange(-half, half + 1), 0, total_frames - 1).reshape(
+                len(starts), -1
+            )
         steps = np.arange(self.clip_len) * self.frame_interval  # (L,)
         return (starts[:, :, None] + steps).reshape(starts.shape[0], -1)  # (V, S * L)
 

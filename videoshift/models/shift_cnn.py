@@ -193,17 +193,24 @@ class ShiftCNN(nn.Module):
         """Key prefixes of the classifier (may be re-sized when loading a checkpoint)."""
         return ("head.fc",)
 
-    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
-        """Backbone features ``(B, F, T', h, w)`` of clips ``(B, C, T, H, W)`` (T' = T/2 with temporal_pool)."""
+    def _wrong_frames_message(self, t: int) -> str:
+        return (
+            f"clip has {t} frames but the model was built with num_frames={self.num_frames}; "
+            "the shifts and the consensus group frames by num_frames (create the model with "
+            f"num_frames={t} or sample {self.num_frames} frames)"
+        )
+
+    def check_clip(self, x: torch.Tensor) -> None:
+        """Raise unless ``x`` is a clip ``(B, C, T, H, W)`` with ``T == num_frames``."""
         if x.ndim != 5:
             raise ValueError(f"expected clips (B, C, T, H, W), got shape {tuple(x.shape)}")
+        if x.shape[2] != self.num_frames:
+            raise ValueError(self._wrong_frames_message(x.shape[2]))
+
+    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
+        """Backbone features ``(B, F, T', h, w)`` of clips ``(B, C, T, H, W)`` (T' = T/2 with temporal_pool)."""
+        self.check_clip(x)
         b, c, t, h, w = x.shape
-        if t != self.num_frames:
-            raise ValueError(
-                f"clip has {t} frames but the model was built with num_frames={self.num_frames}; "
-                "the shifts and the consensus group frames by num_frames (create the model with "
-                f"num_frames={t} or sample {self.num_frames} frames)"
-            )
         x = x.transpose(1, 2).reshape(b * t, c, h, w)  # (B*T, C, H, W)
         x = self.backbone.forward_features(x)  # (B*T', F, h, w)
         return x.view(b, -1, *x.shape[1:]).transpose(1, 2)  # (B, F, T', h, w)

@@ -269,3 +269,23 @@ def test_pretrained_loads_timm_imagenet_weights_and_drop_path_reaches_timm(monke
     assert set(backbone) == {k for k in image if not k.startswith("fc.")}
     for key, value in backbone.items():
         torch.testing.assert_close(value, image[key], rtol=0, atol=0, msg=key)
+
+
+@pytest.mark.parametrize("name", ["tsm_r50_nl", "tanet_r50", "stsm_tdn_r50"])
+def test_imagenet_weights_fill_the_backbone_and_added_modules_keep_their_init(name):
+    """An ImageNet ResNet has no non-local blocks, TAMs, TDN branches or conv biases: those keep their init."""
+    from videoshift.models import load_checkpoint
+
+    torch.manual_seed(0)
+    frames = 20 if "tdn" in name else 4
+    model = create_model(name, backbone="resnet18", num_classes=5, num_frames=frames)
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    image = {f"backbone.{k}": v for k, v in timm.create_model("resnet18").state_dict().items() if "fc." not in k}
+    load_checkpoint(model, {k.removeprefix("backbone."): v for k, v in image.items()})
+    after = model.state_dict()
+    added = [k for k in after if k not in image and not k.startswith("head.")]
+    assert added, "the video model adds modules to the ResNet"
+    for key, value in image.items():
+        torch.testing.assert_close(after[key], value, rtol=0, atol=0, msg=key)
+    for key in added:
+        torch.testing.assert_close(after[key], before[key], rtol=0, atol=0, msg=key)

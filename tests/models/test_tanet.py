@@ -8,7 +8,7 @@ from torch import nn
 
 from videoshift.models import CheckpointError, create_model, load_checkpoint
 from videoshift.models.complexity import count_macs, count_params
-from videoshift.models.metadata import paper_setting
+from videoshift.models.papers import paper_setting
 from videoshift.models.tanet import TAM
 from videoshift.ops import SpatioTemporalShift
 

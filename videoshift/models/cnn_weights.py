@@ -129,8 +129,14 @@ def _match_by_order(backbone: StateDict, own: Mapping[str, torch.Tensor]) -> Sta
     return out
 
 
-def convert_state_dict(state: Mapping[str, torch.Tensor], own: Mapping[str, torch.Tensor]) -> StateDict:
-    """Convert a checkpoint in any supported format to the keys of a model whose state dict is ``own``."""
+def convert_state_dict(
+    state: Mapping[str, torch.Tensor], own: Mapping[str, torch.Tensor], not_in_imagenet: re.Pattern[str] | None = None
+) -> StateDict:
+    """Convert a checkpoint in any supported format to the keys of a model whose state dict is ``own``.
+
+    An ImageNet classifier has none of the modules a video model adds (non-local blocks, TAMs, ...): keys of
+    ``own`` that match ``not_in_imagenet`` and are absent from such a checkpoint keep the model's initialisation.
+    """
     state = _strip_prefix(state, "module.")
     fmt = detect_format(list(state))
     if fmt == "videoshift":
@@ -148,15 +154,17 @@ def convert_state_dict(state: Mapping[str, torch.Tensor], own: Mapping[str, torc
             elif key.startswith("base_model."):
                 body[key.removeprefix("base_model.")] = value
         converted = _convert_backbone(body, fmt)
-    else:  # ImageNet classifier: another task, dropped; ImageNet CNNs have no non-local blocks, which keep their init
+    else:  # ImageNet classifier: another task, dropped
         converted = {"backbone." + k: v for k, v in state.items() if not k.startswith(("fc.", "classifier."))}
-        kept = {k: v for k, v in own.items() if k.startswith("non_local.")}
-        if kept:
-            logger.info("non-local blocks keep their initialisation (%d tensors): ImageNet CNNs have none", len(kept))
-        converted.update(kept)
     non_local = {k: v for k, v in converted.items() if k.startswith("non_local.")}
     backbone = {k: v for k, v in converted.items() if k.startswith("backbone.")}
     if set(backbone) - set(own):
         backbone = _match_by_order(backbone, own)
     logger.info("converted a %s checkpoint (%d tensors)", fmt, len(state))
-    return {**backbone, **non_local, **head}
+    out = {**backbone, **non_local, **head}
+    if fmt == "imagenet" and not_in_imagenet is not None:
+        kept = {k: v for k, v in own.items() if k not in out and not_in_imagenet.search(k)}
+        if kept:
+            logger.info("%d tensors that ImageNet models lack keep their initialisation", len(kept))
+        out.update(kept)
+    return out

@@ -60,6 +60,8 @@ class PaperRow:
 _JOINT = MappingProxyType({"window_size": (16, 7, 7)})  # Video Swin, one window over all 16 temporal tokens
 _TPS_K400 = {"views": (4, 3)}  # TPS Tables 4 and 7: 3 crops x 4 clips
 _STSM_K400 = {"frames": 8, "size": 256, "views": (10, 3)}  # STSM Tables 2-4, 6: GFLOPs x 3 crops x 10 clips
+# TDN reads 8 segments of 5 consecutive frames: its clips have 40 frames, of which 8 go through the ResNet.
+_TDN_K400 = {**_STSM_K400, "frames": 40}
 
 
 _tps = functools.partial(PaperRow, "TPS")
@@ -120,10 +122,10 @@ ROWS: tuple[PaperRow, ...] = (
     _stsm("6", "STSM+Mb_V2", "stsm_mbv2", **_STSM_K400, gmacs=3.34, params_m=2.74, top1={"k400": 69.9}, headline=True),
     _stsm("6", "TSM+NL R-50", "tsm_r50_nl", **_STSM_K400, gmacs=64.6, params_m=31.7, top1={"k400": 75.7}, headline=True),
     _stsm("6", "STSM+TSN+NL R-50", "stsm_r50_nl", **_STSM_K400, gmacs=64.6, params_m=31.7, top1={"k400": 75.9}, headline=True),
-    _stsm("6", "TANet R-50", None, **_STSM_K400, gmacs=43.1, params_m=25.6, top1={"k400": 76.3}),
-    _stsm("6", "STSM+TANet R-50", None, **_STSM_K400, gmacs=43.1, params_m=25.6, top1={"k400": 76.4}),
-    _stsm("6", "TDN R-50", None, **_STSM_K400, gmacs=47, top1={"k400": 76.5}),
-    _stsm("6", "STSM+TDN R-50", None, **_STSM_K400, gmacs=47, top1={"k400": 76.7}),
+    _stsm("6", "TANet R-50", "tanet_r50", **_STSM_K400, gmacs=43.1, params_m=25.6, top1={"k400": 76.3}, headline=True),
+    _stsm("6", "STSM+TANet R-50", "stsm_tanet_r50", **_STSM_K400, gmacs=43.1, params_m=25.6, top1={"k400": 76.4}, headline=True),
+    _stsm("6", "TDN R-50", "tdn_r50", **_TDN_K400, gmacs=47, top1={"k400": 76.5}, headline=True),
+    _stsm("6", "STSM+TDN R-50", "stsm_tdn_r50", **_TDN_K400, gmacs=47, top1={"k400": 76.7}, headline=True),
     # STSM Table 7: Something-Something V2 (TSN/TSM rows quoted from ACTION-Net and TSM, at 224² and 3x2 views).
     _stsm("7", "TSN R-50 8f (K400)", "tsn_r50", frames=8, views=(2, 3), gmacs=33, params_m=23.8, top1={"sthv2": 27.8}, headline=True),
     _stsm("7", "TSN R-50 16f (K400)", "tsn_r50", frames=16, views=(2, 3), gmacs=65.9, params_m=23.8, top1={"sthv2": 30.0}),
@@ -131,16 +133,16 @@ ROWS: tuple[PaperRow, ...] = (
     _stsm("7", "TSM R-50 8f", "tsm_r50", frames=8, views=(2, 3), gmacs=33, params_m=23.8, top1={"sthv2": 59.1}, headline=True),
     _stsm("7", "TSM R-50 16f", "tsm_r50", frames=16, views=(2, 3), gmacs=65.9, params_m=23.8, top1={"sthv2": 63.4}),
     _stsm("7", "TSM+NL R-50 (reproduced)", "tsm_r50_nl", frames=8, size=256, views=(1, 3), gmacs=64.6, params_m=31.7, top1={"sthv2": 61.0}, headline=True),
-    _stsm("7", "TANet R-50 (reproduced)", None, frames=8, size=256, views=(1, 3), gmacs=43.1, params_m=25.1, top1={"sthv2": 60.4}),
-    _stsm("7", "TDN R-50", None, frames=8, gmacs=36, top1={"sthv2": 63.8}),
+    _stsm("7", "TANet R-50 (reproduced)", "tanet_r50", frames=8, size=256, views=(1, 3), gmacs=43.1, params_m=25.1, top1={"sthv2": 60.4}, headline=True),
+    _stsm("7", "TDN R-50", "tdn_r50", frames=40, gmacs=36, top1={"sthv2": 63.8}, headline=True),
     _stsm("7", "STSM+Mb_V2 8f", "stsm_mbv2", frames=8, size=256, views=(1, 3), gmacs=3.34, params_m=2.45, top1={"sthv2": 56.3}, headline=True),
     _stsm("7", "STSM+Mb_V2 16f", "stsm_mbv2", frames=16, size=256, views=(1, 3), gmacs=6.67, params_m=2.45, top1={"sthv2": 59.2}),
     _stsm("7", "STSM+TSN+NL R-50", "stsm_r50_nl", frames=8, size=256, views=(1, 3), gmacs=64.6, params_m=31.7, top1={"sthv2": 61.2}, headline=True),
     _stsm("7", "STSM+TSN R-50 8f", "stsm_r50", frames=8, size=256, views=(1, 3), gmacs=43.1, params_m=23.8, top1={"sthv2": 61.3}, headline=True),
-    _stsm("7", "STSM+TANet R-50", None, frames=8, size=256, views=(1, 3), gmacs=43.1, params_m=25.1, top1={"sthv2": 61.5}),
+    _stsm("7", "STSM+TANet R-50", "stsm_tanet_r50", frames=8, size=256, views=(1, 3), gmacs=43.1, params_m=25.1, top1={"sthv2": 61.5}, headline=True),
     _stsm("7", "STSM+TSN R-50 16f", "stsm_r50", frames=16, size=256, views=(1, 3), gmacs=86.1, params_m=23.8, top1={"sthv2": 63.5}),
-    _stsm("7", "STSM+TDN R-50 224", None, frames=8, gmacs=36, top1={"sthv2": 63.9}),
-    _stsm("7", "STSM+TDN R-50 256", None, frames=8, size=256, gmacs=47, top1={"sthv2": 64.6}),
+    _stsm("7", "STSM+TDN R-50 224", "stsm_tdn_r50", frames=40, gmacs=36, top1={"sthv2": 63.9}, headline=True),
+    _stsm("7", "STSM+TDN R-50 256", "stsm_tdn_r50", frames=40, size=256, gmacs=47, top1={"sthv2": 64.6}, headline=True),
     # STSM Table 4: Kinetics-400 by backbone and frames (the same runs as Table 6; GFLOPs printed as 3.33 here).
     _stsm("4", "TSN Mb_V2 8f", "tsn_mbv2", **_STSM_K400, gmacs=3.33, top1={"k400": 66.5}),
     _stsm("4", "TSM+TSN Mb_V2 8f", "tsm_mbv2", **_STSM_K400, gmacs=3.33, top1={"k400": 69.5}),

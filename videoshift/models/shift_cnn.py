@@ -23,6 +23,7 @@ backbone.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -140,6 +141,9 @@ class ShiftCNN(nn.Module):
         drop_path_rate: stochastic depth of the timm backbone.
     """
 
+    #: Keys an ImageNet classifier lacks, which keep their initialisation under ``pretrained=True``.
+    not_in_imagenet: re.Pattern[str] = re.compile(r"^non_local\.")
+
     def __init__(
         self,
         backbone: str = "resnet50",
@@ -239,7 +243,7 @@ class ShiftCNN(nn.Module):
 
     def checkpoint_filter(self, state_dict: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         """Convert MMAction2, TSM-repository and plain ImageNet checkpoints to this model's keys."""
-        return convert_state_dict(state_dict, self.state_dict())
+        return convert_state_dict(state_dict, self.state_dict(), self.not_in_imagenet)
 
 
 def _tsm(shift_div: int) -> ShiftFactory:

@@ -22,7 +22,6 @@ block, as the STSM paper does. MMAction2 checkpoints (``backbone.layerI.J.block.
 
 from __future__ import annotations
 
-import functools
 import re
 from typing import Any
 
@@ -31,9 +30,9 @@ import torch.nn.functional as F
 from torch import nn
 
 from videoshift.models.checkpoint import CheckpointError
-from videoshift.models.metadata import PaperSetting, register_setting
+from videoshift.models.hooks import run_before
 from videoshift.models.registry import register_model
-from videoshift.models.shift_cnn import ShiftCNN, ShiftFactory, _call_before, _stsm, residual_stages
+from videoshift.models.shift_cnn import ShiftCNN, ShiftFactory, _stsm, residual_stages
 from videoshift.ops.temporal import split_frames
 
 # TAM's local branch in MMAction2 before its BatchNorm was added: L = Conv1d, ReLU, Conv1d, Sigmoid.
@@ -115,6 +114,8 @@ class TANet(ShiftCNN):
         **kwargs: :class:`ShiftCNN`'s (``num_classes``, ``num_frames``, ``shift_layer``, ``dropout``, …).
     """
 
+    not_in_imagenet = re.compile(r"^non_local\.|\.tam\.")
+
     def __init__(self, backbone: str = "resnet50", *, tam: dict[str, Any] | None = None, **kwargs: Any) -> None:
         if kwargs.get("temporal_pool") or kwargs.get("non_local"):
             raise ValueError("TANet has no temporal pooling or non-local blocks")
@@ -124,7 +125,7 @@ class TANet(ShiftCNN):
         for stage in residual_stages(self.backbone):
             for _, block in stage:
                 block.tam = TAM(block.conv1.out_channels, self.num_frames, **(tam or {}))
-                block.conv2.register_forward_pre_hook(functools.partial(_call_before, block.tam))
+                run_before(block.conv2, block.tam)
 
     def _wrong_frames_message(self, t: int) -> str:
         return (
@@ -156,18 +157,3 @@ def stsm_tanet_r50(backbone: str = "resnet50", alpha: float = 3 / 8, dims: str =
     """STSM+TANet: TANet with the spatio-temporal shift before the first conv of every bottleneck."""
     shift: ShiftFactory | None = _stsm(alpha, dims)
     return TANet(backbone, shift_layer=shift, **kwargs)
-
-
-# STSM paper (Yang et al., Mathematics 2022), Table 6 (Kinetics-400, 8x256², 3 crops x 10 clips) and Table 7
-# (Something-Something V2, 8x256², 3 crops x 1 clip; TANet is the STSM authors' reproduction there). Parameters:
-# 25.6 M with 400 classes (Table 6), 25.1 M with 174 (Table 7).
-for _name, _top1, _source in (
-    ("tanet_r50", {"kinetics400": 76.3, "sthv2": 60.4}, "STSM Tables 6, 7 (SSv2: their reproduction, 25.1 M)"),
-    ("stsm_tanet_r50", {"kinetics400": 76.4, "sthv2": 61.5}, "STSM Tables 6, 7 (SSv2: 25.1 M)"),
-):
-    register_setting(
-        _name,
-        PaperSetting(
-            num_frames=8, input_size=256, test_views=(10, 3), params_m=25.6, gmacs=43.1, top1=_top1, source=_source
-        ),
-    )

@@ -35,7 +35,6 @@ from torch import nn
 from torch.utils.checkpoint import checkpoint
 
 from videoshift.models.cnn_weights import convert_state_dict
-from videoshift.models.metadata import PaperSetting, register_setting
 from videoshift.models.registry import register_model
 from videoshift.models.shift_cnn import ShiftCNN, _stsm, residual_stages
 from videoshift.ops.temporal import split_frames
@@ -175,8 +174,11 @@ class TDN(ShiftCNN):
         temporal_shift: ``"learnable"`` (TDN's depthwise Conv1d shift), or a ShiftCNN shift factory
             (frames -> parameter-free module, e.g. STSM) put in its place.
         fusion: ``(α, β)`` of the short-term fusion; ``None``: TDN's rule (0.5/0.5 at 8 segments, else 0.75/0.25).
-        **kwargs: :class:`ShiftCNN`'s ``num_classes``, ``dropout``, ``pretrained``, ``drop_path_rate``.
+        **kwargs: :class:`ShiftCNN`'s ``num_classes``, ``dropout``, ``drop_path_rate``.
     """
+
+    #: The convolutions' biases, the difference branch, the mSE modules and the learnable shifts: not in ImageNet.
+    not_in_imagenet = re.compile(r"\.bias$|^diff_|\.mse\.|\.shift\.")
 
     def __init__(
         self,
@@ -265,7 +267,7 @@ class TDN(ShiftCNN):
 
     def checkpoint_filter(self, state_dict: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         """TDN-repository checkpoints (``module.base_model.*``, ``module.new_fc.*``) to this model's keys."""
-        return convert_tdn_state_dict(state_dict, self.state_dict())
+        return convert_tdn_state_dict(state_dict, self.state_dict(), self.not_in_imagenet)
 
 
 _TDN_RULES = (
@@ -278,7 +280,9 @@ _TDN_RULES = (
 _TDN_UNUSED = re.compile(r"^base_model\.conv1_temp1?\.")
 
 
-def convert_tdn_state_dict(state: dict[str, torch.Tensor], own: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+def convert_tdn_state_dict(
+    state: dict[str, torch.Tensor], own: dict[str, torch.Tensor], not_in_imagenet: re.Pattern[str] | None = None
+) -> dict[str, torch.Tensor]:
     """Rename a TDN-repository state dict to :class:`TDN` keys; other formats go to the shift CNNs' converter.
 
     The repository's ``conv1_temp`` / ``conv1_temp1`` (the second ResNet's stem, never called) are dropped.
@@ -286,7 +290,7 @@ def convert_tdn_state_dict(state: dict[str, torch.Tensor], own: dict[str, torch.
     """
     state = {k.removeprefix("module."): v for k, v in state.items()}
     if not any(k.startswith("base_model.layer1_bak.") for k in state):
-        return convert_state_dict(state, own)
+        return convert_state_dict(state, own, not_in_imagenet)
     unused = sorted(k for k in state if _TDN_UNUSED.match(k))
     if unused:
         logger.info("dropped the TDN repository's unused second stem: %s", ", ".join(unused))
@@ -316,18 +320,3 @@ def stsm_tdn_r50(backbone: str = "resnet50", alpha: float = 3 / 8, dims: str = "
     if shift is None:
         raise ValueError("stsm_tdn_r50 needs alpha > 0")
     return TDN(backbone, temporal_shift=shift, **kwargs)
-
-
-# STSM paper (Yang et al., Mathematics 2022), Table 6 (Kinetics-400, 8 segments at 256², 3 crops x 10 clips) and
-# Table 7 (Something-Something V2, 1 clip x 1 crop: 63.8 / 63.9 at 224², 36 G; STSM+TDN 64.6 at 256², 47 G). The
-# paper gives no parameter count; 24.87 M (TDN) and 24.86 M (STSM+TDN) are this package's models with 400 classes.
-for _name, _params, _top1, _source in (
-    ("tdn_r50", 24.87, {"kinetics400": 76.5, "sthv2": 63.8}, "STSM Tables 6, 7 (from the TDN repository; SSv2 at 224)"),
-    ("stsm_tdn_r50", 24.86, {"kinetics400": 76.7, "sthv2": 64.6}, "STSM Tables 6, 7 (SSv2 at 256; 63.9 at 224)"),
-):
-    register_setting(
-        _name,
-        PaperSetting(
-            num_frames=8, input_size=256, test_views=(10, 3), params_m=_params, gmacs=47, top1=_top1, source=_source
-        ),
-    )

@@ -114,11 +114,11 @@ def _draw(frames: np.ndarray, shape: str, cx, cy, radius, angle, colour: np.ndar
     region += cover[..., None] * (colour - region)
 
 
-def render_clip(label: int, seed: int, num_frames: int = 8, size: int = 64) -> np.ndarray:
-    """One clip of class ``label`` as uint8 ``(T, H, W, 3)``; deterministic in ``(label // 2, seed)``.
+def _scene(label: int, seed: int, num_frames: int, size: int) -> dict[str, Any]:
+    """Every random choice of a clip, drawn in a fixed order from its ``(seed, pair)`` generator.
 
-    Raises:
-        ValueError: for a label outside ``[0, NUM_CLASSES)`` or fewer than 2 frames.
+    Returns the background texture, the distractors and the main (labelled) object as arguments of :func:`_draw`,
+    and the scene gain (``None`` but for brightening / darkening).
     """
     if not 0 <= label < NUM_CLASSES:
         raise ValueError(f"label must be in [0, {NUM_CLASSES}), got {label}")
@@ -128,15 +128,16 @@ def render_clip(label: int, seed: int, num_frames: int = 8, size: int = 64) -> n
     rng = np.random.default_rng([int(seed), pair])
     phase = np.linspace(0.0, 1.0, num_frames, dtype=np.float32)
     t = (phase[::-1] if label % 2 else phase)[:, None, None]  # (T, 1, 1)
-    frames = np.broadcast_to(_texture(rng, size), (num_frames, size, size, 3)).copy()
+    texture = _texture(rng, size)
 
     # distractors: small shapes drifting in uniformly random directions (time-symmetric by construction)
+    distractors = []
     for _ in range(int(rng.integers(1, 3))):
         radius = float(rng.uniform(0.04, 0.07) * size)
         start = (rng.uniform(0.15, 0.85, size=2) * size).tolist()
         step = (rng.normal(0, 0.15, size=2) * size).tolist()
         cx, cy = start[0] + step[0] * (t - 0.5), start[1] + step[1] * (t - 0.5)
-        _draw(frames, str(rng.choice(SHAPES[:2])), cx, cy, radius, 0.0, _colour(rng))
+        distractors.append((str(rng.choice(SHAPES[:2])), cx, cy, radius, 0.0, _colour(rng)))
 
     shape = str(rng.choice(ORIENTED_SHAPES if pair == 2 else SHAPES))
     radius = float(rng.uniform(0.18, 0.24) if pair == 2 else rng.uniform(0.11, 0.17)) * size  # rotations: larger
@@ -154,10 +155,42 @@ def render_clip(label: int, seed: int, num_frames: int = 8, size: int = 64) -> n
         alpha = t
     else:  # brightening: the whole scene from dark to full brightness
         gain = 0.3 + 0.7 * t[..., None]
-    _draw(frames, shape, cx, cy, radius * scale, angle, _colour(rng), alpha)
-    if gain is not None:
-        frames *= gain
+    main = (shape, cx, cy, radius * scale, angle, _colour(rng), alpha)
+    return {"texture": texture, "distractors": distractors, "main": main, "gain": gain}
+
+
+def render_clip(label: int, seed: int, num_frames: int = 8, size: int = 64) -> np.ndarray:
+    """One clip of class ``label`` as uint8 ``(T, H, W, 3)``; deterministic in ``(label // 2, seed)``.
+
+    Raises:
+        ValueError: for a label outside ``[0, NUM_CLASSES)`` or fewer than 2 frames.
+    """
+    scene = _scene(label, seed, num_frames, size)
+    frames = np.broadcast_to(scene["texture"], (num_frames, size, size, 3)).copy()
+    for distractor in scene["distractors"]:
+        _draw(frames, *distractor)
+    _draw(frames, *scene["main"])
+    if scene["gain"] is not None:
+        frames *= scene["gain"]
     return (np.clip(frames, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
+
+
+def object_boxes(label: int, seed: int, num_frames: int = 8, size: int = 64) -> np.ndarray:
+    """The box of the labelled object in each frame of :func:`render_clip`: int ``(T, 4)`` rows ``x0, y0, x1, y1``.
+
+    Pixel ``(y, x)`` is inside when ``x0 <= x < x1`` and ``y0 <= y < y1``: the bounding box of the pixels the
+    object covers at least half, drawn fully opaque (so an "appearing" object has its box while still invisible).
+    A frame where the object covers no pixel (it never leaves the frame in these classes) gets ``0, 0, 0, 0``.
+    """
+    shape, cx, cy, radius, angle, _, _ = _scene(label, seed, num_frames, size)["main"]
+    cover = np.zeros((num_frames, size, size, 1), np.float32)
+    _draw(cover, shape, cx, cy, radius, angle, np.ones(1, np.float32))
+    boxes = np.zeros((num_frames, 4), np.int64)
+    for i, mask in enumerate(cover[..., 0] >= 0.5):
+        ys, xs = np.nonzero(mask)
+        if len(xs):
+            boxes[i] = (xs.min(), ys.min(), xs.max() + 1, ys.max() + 1)
+    return boxes
 
 
 def sample_seed(seed: int, split: str, index: int) -> int:

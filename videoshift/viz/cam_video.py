@@ -1,0 +1,142 @@
+"""Grad-CAM of a video file: load a model (training checkpoint, or config + weights), read the clip it was
+trained to see, explain it, and write the PNG strip, the GIF and the MP4."""
+
+from __future__ import annotations
+
+import copy
+import tempfile
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from videoshift.viz.figures import (
+    CamPanel,
+    cam_strip,
+    denormalise,
+    overlay,
+    save_figure,
+    side_by_side,
+    write_gif,
+    write_mp4,
+)
+from videoshift.viz.gradcam import class_index, explain
+
+
+@dataclass
+class LoadedModel:
+    """A recognizer in eval mode with what it takes to read its clips and name its classes."""
+
+    model: nn.Module
+    data_cfg: dict[str, Any]  # a ``dataset: video`` data section with the model's test-time sampling and transform
+    class_names: list[str] | None
+    name: str
+
+    @property
+    def num_classes(self) -> int:
+        return int(self.data_cfg["num_classes"])
+
+
+def _class_names(data_cfg: Mapping[str, Any]) -> list[str] | None:
+    from videoshift.data.label_maps import read_label_map
+
+    path = data_cfg.get("label_map")
+    return read_label_map(path) if path and Path(path).is_file() else None
+
+
+def load_model(checkpoint: str | Path, config: str | Path | None = None, device: str = "cpu") -> LoadedModel:
+    """A trained model: a videoshift training checkpoint alone, or a config (file or built-in name) and weights.
+
+    With a config, the model is the config's ``model`` section with ``data.num_classes`` classes and the test
+    sampling's frames, and every weight, classifier included, must come from ``checkpoint``.
+
+    Raises:
+        ValueError: a checkpoint that is not a training checkpoint (without a config), weights of another model
+            (missing, unexpected or mis-shaped keys), or weights without the classifier.
+    """
+    from videoshift.engine.runner import load_trained, prediction_data_config
+
+    if config is None:
+        model, ckpt = load_trained(checkpoint, device)
+        num_classes = int(ckpt["model_args"]["kwargs"]["num_classes"])
+        data_cfg = prediction_data_config(ckpt["config"]["data"], num_classes)
+        names = list(ckpt.get("class_names") or []) or None
+        return LoadedModel(model, data_cfg, names, str(ckpt["model_args"]["name"]))
+
+    from videoshift.data.datasets import _classes, _test_sampling
+    from videoshift.data.samplers import build_sampler
+    from videoshift.engine.config import load_config
+    from videoshift.engine.train import build_model, model_arguments
+    from videoshift.models import load_checkpoint
+
+    cfg = load_config(config)
+    data = cfg["data"]
+    names = _class_names(data)
+    num_classes = (
+        len(names)
+        if names is not None and data.get("num_classes") is None
+        else _classes({**data, "label_map": None} if names is None else data)[0]
+    )
+    frames = build_sampler(_test_sampling(data), test_mode=True).frames_per_view
+    cfg = copy.deepcopy(cfg)
+    cfg["model"]["pretrained"] = False
+    model = build_model(model_arguments(cfg, num_classes, frames))
+    report = load_checkpoint(model, checkpoint)
+    if report.skipped_head:
+        raise ValueError(
+            f"{checkpoint} has no classifier for this config's {num_classes} classes "
+            f"({', '.join(report.skipped_head)}); Grad-CAM needs the trained classifier"
+        )
+    return LoadedModel(model.to(device).eval(), prediction_data_config(data, num_classes), names, cfg["model"]["name"])
+
+
+def read_clip(video: str | Path, data_cfg: Mapping[str, Any]) -> torch.Tensor:
+    """The clip ``(C, T, H, W)`` a model sees of ``video``: its test sampling, one clip, one centre crop."""
+    from videoshift.data import build_dataset
+    from videoshift.engine.runner import with_views
+
+    path = Path(video)
+    if not path.is_file():
+        raise ValueError(f"video not found: {path}")
+    cfg = with_views(data_cfg, "1x1")
+    with tempfile.TemporaryDirectory() as tmp:
+        listing = Path(tmp) / "videos.txt"
+        listing.write_text(f"{path.resolve()} 0\n", encoding="utf-8")
+        dataset = build_dataset({**cfg, "test_list": str(listing), "root": "/", "label_map": None}, "test")
+        clip = dataset[0]["clip"]
+    return clip.reshape(-1, *clip.shape[-4:])[0]  # (views, C, T, H, W) -> the first view
+
+
+def clip_frames(clip: torch.Tensor, data_cfg: Mapping[str, Any]) -> np.ndarray:
+    """De-normalised ``uint8 (T, H, W, 3)`` frames of a clip read with ``data_cfg``'s transform."""
+    from videoshift.data.transforms import TransformConfig
+
+    transform = TransformConfig.from_mapping(data_cfg.get("transform"))
+    return denormalise(clip, transform.mean, transform.std)
+
+
+def explain_video(
+    video: str | Path, loaded: LoadedModel, target: str | int | None = None, title: str | None = None
+) -> CamPanel:
+    """Grad-CAM of ``target`` (class name or id; default: top-1) on the clip ``loaded.model`` sees of ``video``."""
+    clip = read_clip(video, loaded.data_cfg)
+    device = next(loaded.model.parameters()).device
+    result = explain(loaded.model, clip.to(device), class_index(target, loaded.class_names, loaded.num_classes))
+    result.cam, result.raw, result.probs = result.cam.cpu(), result.raw.cpu(), result.probs.cpu()
+    return CamPanel(title or loaded.name, clip_frames(clip, loaded.data_cfg), result, loaded.class_names)
+
+
+def write_cam_outputs(
+    panels: Sequence[CamPanel], out_dir: str | Path, stem: str, fps: int = 4, alpha: float = 0.5
+) -> dict[str, Path]:
+    """``STEM_cam.png`` (the strip), ``STEM_cam.gif`` and ``STEM_cam.mp4`` (frames | overlay of each panel)."""
+    out = Path(out_dir)
+    files = {"png": save_figure(cam_strip(panels, alpha=alpha), out / f"{stem}_cam.png")}
+    video = side_by_side([panels[0].frames] + [overlay(p.frames, p.result.cam, alpha) for p in panels])
+    files["gif"] = write_gif(video, out / f"{stem}_cam.gif", fps)
+    files["mp4"] = write_mp4(video, out / f"{stem}_cam.mp4", fps)
+    return files

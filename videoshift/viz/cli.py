@@ -1,0 +1,90 @@
+"""``videoshift viz cam`` (Grad-CAM over time of a video) and ``videoshift viz shift`` (what a shift moves)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    """Add the ``viz`` command with its ``cam`` and ``shift`` figures."""
+    viz = subparsers.add_parser(
+        "viz",
+        help="figures: Grad-CAM over time of a video, what the shift operators move",
+        description="Draw what a model looks at (cam) or what a shift operator moves (shift).",
+    )
+    figures = viz.add_subparsers(dest="figure", metavar="FIGURE", required=True)
+
+    cam = figures.add_parser(
+        "cam",
+        help="Grad-CAM heat maps of a video: PNG strip with top-5 bars, GIF, MP4",
+        description="Grad-CAM over time of the clip the model sees of VIDEO (its test sampling, one centre crop). "
+        "Writes OUT/STEM_cam.png, .gif and .mp4.",
+    )
+    cam.add_argument("video", type=Path)
+    cam.add_argument("--checkpoint", required=True, type=Path, help="training checkpoint, or weights with --config")
+    cam.add_argument("--config", help="config (file or built-in name) whose model the weights of --checkpoint fit")
+    cam.add_argument("--class", dest="target", metavar="NAME|ID", help="class to explain (default: the top-1)")
+    cam.add_argument("--compare", type=Path, metavar="CKPT2", help="a second model, drawn below the first")
+    cam.add_argument("--compare-config", metavar="CONFIG2", help="config of --compare's weights")
+    cam.add_argument("--out", type=Path, default=Path("viz"), help="output folder (default: viz)")
+    cam.add_argument("--fps", type=int, default=4, help="frames per second of the GIF and MP4 (default: 4)")
+    cam.add_argument("--alpha", type=float, default=0.5, help="heat-map opacity over the frames (default: 0.5)")
+    cam.add_argument("--device", default="cpu", help="torch device (default: cpu)")
+    cam.set_defaults(func=run_cam)
+
+    shift = figures.add_parser(
+        "shift",
+        help="which frame each patch comes from (TPS pattern) or which channels STSM moves",
+        description="Run a shift operator on index tensors (or on the frames of --video) and draw the result. "
+        "Writes OUT/shift_<pattern or stsm>.png.",
+    )
+    shift.add_argument("--op", choices=("patch", "stsm"), default="patch", help="operator (default: patch)")
+    shift.add_argument("--pattern", default="official", help="TPS pattern name (official, A, B, C, D, ...)")
+    shift.add_argument("--video", type=Path, help="shift the patches of this video's frames (patch op)")
+    shift.add_argument("--frames", type=int, help="frames T (default: patch 2x the pattern's reach+1, stsm 3)")
+    shift.add_argument("--grid", type=int, help="patches per side (patch op; default: 2 pattern tiles)")
+    shift.add_argument("--alpha", type=float, default=3 / 8, help="STSM share of shifted channels (default: 3/8)")
+    shift.add_argument("--dims", default="T+H+W", help="STSM groups (default: T+H+W)")
+    shift.add_argument("--channels", type=int, default=32, help="STSM channels drawn (default: 32)")
+    shift.add_argument("--out", type=Path, default=Path("viz"), help="output folder (default: viz)")
+    shift.set_defaults(func=run_shift)
+
+
+def run_cam(args: argparse.Namespace) -> int:
+    """Explain VIDEO with one model (or two, with --compare) and write the figures."""
+    from videoshift.viz.cam_video import explain_video, load_model, write_cam_outputs
+
+    if args.compare_config and not args.compare:
+        raise ValueError("--compare-config needs --compare CKPT2")
+    if not 0.0 <= args.alpha <= 1.0:
+        raise ValueError(f"--alpha must be in [0, 1], got {args.alpha}")
+    runs = [(args.checkpoint, args.config)] + ([(args.compare, args.compare_config)] if args.compare else [])
+    panels = []
+    for checkpoint, config in runs:
+        loaded = load_model(checkpoint, config, args.device)
+        title = f"{loaded.name}\n{Path(checkpoint).name}"
+        panels.append(explain_video(args.video, loaded, args.target, title))
+    for panel in panels:
+        top = ", ".join(f"{panel.class_name(c)} {p:.3f}" for c, p in panel.result.top(5))
+        print(f"{panel.title.splitlines()[0]}: Grad-CAM of {panel.class_name(panel.result.target)!r}; top-5: {top}")
+    for kind, path in write_cam_outputs(panels, args.out, Path(args.video).stem, args.fps, args.alpha).items():
+        print(f"{kind}: {path}")
+    return 0
+
+
+def run_shift(args: argparse.Namespace) -> int:
+    """Draw the patch-shift pattern or the STSM channel groups."""
+    from videoshift.viz.figures import save_figure
+    from videoshift.viz.shift_figures import patch_shift_figure, stsm_figure
+
+    if args.op == "stsm":
+        if args.video:
+            raise ValueError("--video is for --op patch (STSM moves channels, not pixels)")
+        fig = stsm_figure(args.channels, args.frames or 3, args.alpha, args.dims)
+        name = f"shift_stsm_{args.dims.replace('+', '-')}"
+    else:
+        fig = patch_shift_figure(args.pattern, args.frames, args.grid, args.video)
+        name = f"shift_{args.pattern}" + ("_video" if args.video else "")
+    print(f"png: {save_figure(fig, args.out / f'{name}.png')}")
+    return 0

@@ -75,10 +75,10 @@ def test_cam_command_writes_png_gif_and_mp4(checkpoints, tmp_path, capsys):
     png, gif, mp4 = (tmp_path / f"demo_cam.{ext}" for ext in ("png", "gif", "mp4"))
     assert Image.open(png).size[0] > 600
     with Image.open(gif) as image:
-        assert image.n_frames == 4 and image.size == (3 * 48 + 2 * 4, 48)  # frames | TSM | STSM
+        assert image.n_frames == 4 and image.size == (4 * (3 * 48 + 2 * 4), 4 * 48)  # frames | TSM | STSM, x4
     with av.open(str(mp4)) as container:
         decoded = [f.to_ndarray(format="rgb24") for f in container.decode(video=0)]
-    assert len(decoded) == 4 and decoded[0].shape == (48, 3 * 48 + 2 * 4, 3)
+    assert len(decoded) == 4 and decoded[0].shape == (4 * 48, 4 * (3 * 48 + 2 * 4), 3)
 
 
 def test_cam_with_a_config_and_plain_weights(checkpoints, tmp_path):

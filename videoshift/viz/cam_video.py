@@ -131,12 +131,23 @@ def explain_video(
 
 
 def write_cam_outputs(
-    panels: Sequence[CamPanel], out_dir: str | Path, stem: str, fps: int = 4, alpha: float = 0.5
+    panels: Sequence[CamPanel],
+    out_dir: str | Path,
+    stem: str,
+    fps: int = 4,
+    alpha: float = 0.5,
+    min_height: int = 192,
 ) -> dict[str, Path]:
-    """``STEM_cam.png`` (the strip), ``STEM_cam.gif`` and ``STEM_cam.mp4`` (frames | overlay of each panel)."""
+    """``STEM_cam.png`` (the strip), ``STEM_cam.gif`` and ``STEM_cam.mp4`` (frames | overlay of each panel).
+
+    The GIF and MP4 are enlarged by a whole factor (nearest pixel) to at least ``min_height`` pixels.
+    """
     out = Path(out_dir)
     files = {"png": save_figure(cam_strip(panels, alpha=alpha), out / f"{stem}_cam.png")}
     video = side_by_side([panels[0].frames] + [overlay(p.frames, p.result.cam, alpha) for p in panels])
+    scale = -(-min_height // video.shape[1])  # small inputs (synthetic 64x64 clips) are enlarged, pixels kept sharp
+    if scale > 1:
+        video = video.repeat(scale, axis=1).repeat(scale, axis=2)
     files["gif"] = write_gif(video, out / f"{stem}_cam.gif", fps)
     files["mp4"] = write_mp4(video, out / f"{stem}_cam.mp4", fps)
     return files

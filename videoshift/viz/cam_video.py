@@ -75,12 +75,8 @@ def load_model(checkpoint: str | Path, config: str | Path | None = None, device:
 
     cfg = load_config(config)
     data = cfg["data"]
-    names = _class_names(data)
-    num_classes = (
-        len(names)
-        if names is not None and data.get("num_classes") is None
-        else _classes({**data, "label_map": None} if names is None else data)[0]
-    )
+    names = _class_names(data)  # the label map's names when its file is here (a config may name one elsewhere)
+    num_classes, _ = _classes({**data, "label_map": data.get("label_map") if names is not None else None})
     frames = build_sampler(_test_sampling(data), test_mode=True).frames_per_view
     cfg = copy.deepcopy(cfg)
     cfg["model"]["pretrained"] = False

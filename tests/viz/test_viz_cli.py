@@ -25,7 +25,7 @@ DATA = {
 }
 
 
-def training_checkpoint(path: Path, name: str = "tsm_r50", seed: int = 0) -> Path:
+def training_checkpoint(path: Path, name: str = "tsm_r50", seed: int = 0, data: dict | None = None) -> Path:
     """A checkpoint in the training format (``load_trained`` reads it) of a tiny untrained model."""
     kwargs = {"backbone": "resnet18", "num_classes": len(CLASS_NAMES), "num_frames": 4, "dropout": 0.0}
     torch.manual_seed(seed)
@@ -35,7 +35,7 @@ def training_checkpoint(path: Path, name: str = "tsm_r50", seed: int = 0) -> Pat
             "format": "videoshift-train-v1",
             "model_args": {"name": name, "kwargs": kwargs},
             "model": model.state_dict(),
-            "config": {"data": DATA},
+            "config": {"data": data or DATA},
             "class_names": list(CLASS_NAMES),
         },
         path,
@@ -58,6 +58,12 @@ def test_the_clip_is_the_models_view_and_frames_come_back_denormalised(checkpoin
     expected = ((clip * 0.25 + 0.5).clamp(0, 1) * 255).round().permute(1, 2, 3, 0)
     assert (torch.from_numpy(panel.frames).float() - expected).abs().max() <= 1
     assert panel.result.target == 1 and panel.result.cam.shape == (4, 48, 48)
+
+
+def test_a_synthetic_run_without_sampling_reads_its_frames_at_its_size(tmp_path):
+    data = {"dataset": "synthetic", "synthetic": {"num_frames": 4, "size": 40}, "transform": {"mean": [0.5] * 3}}
+    loaded = load_model(training_checkpoint(tmp_path / "synthetic.pth", data=data))
+    assert read_clip(VIDEO, loaded.data_cfg).shape == (3, 4, 40, 40)
 
 
 def test_denormalise_accepts_0_255_statistics():

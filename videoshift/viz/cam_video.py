@@ -48,6 +48,28 @@ def _class_names(data_cfg: Mapping[str, Any]) -> list[str] | None:
     return read_label_map(path) if path and Path(path).is_file() else None
 
 
+def _sample_like_training(train_data: Mapping[str, Any], data_cfg: dict[str, Any], model: nn.Module) -> dict[str, Any]:
+    """Video sampling for a model trained on the in-memory synthetic clips, which are rendered, not sampled.
+
+    Without a sampling section the video reader would take 8 frames at 224 pixels; a synthetic run's model wants
+    its ``num_frames`` (TDN: segments of ``segment_frames``) at the rendered size, which is what
+    ``videoshift data synth`` writes.
+    """
+    if train_data.get("dataset") != "synthetic":
+        return data_cfg
+    out = dict(data_cfg)
+    if "sampling" not in out and "test_sampling" not in out:
+        segment = int(getattr(model, "segment_frames", 1))
+        out["test_sampling"] = {
+            "type": "tsn",
+            "num_frames": int(model.num_frames) // segment,
+            "segment_frames": segment,
+        }
+    size = int({"size": 64, **train_data.get("synthetic", {})}["size"])
+    out["transform"] = {"input_size": size, "short_side": size, **dict(out.get("transform") or {})}
+    return out
+
+
 def load_model(checkpoint: str | Path, config: str | Path | None = None, device: str = "cpu") -> LoadedModel:
     """A trained model: a videoshift training checkpoint alone, or a config (file or built-in name) and weights.
 
@@ -63,7 +85,9 @@ def load_model(checkpoint: str | Path, config: str | Path | None = None, device:
     if config is None:
         model, ckpt = load_trained(checkpoint, device)
         num_classes = int(ckpt["model_args"]["kwargs"]["num_classes"])
-        data_cfg = prediction_data_config(ckpt["config"]["data"], num_classes)
+        data_cfg = _sample_like_training(
+            ckpt["config"]["data"], prediction_data_config(ckpt["config"]["data"], num_classes), model
+        )
         names = list(ckpt.get("class_names") or []) or None
         return LoadedModel(model, data_cfg, names, str(ckpt["model_args"]["name"]))
 

@@ -63,7 +63,7 @@ def run_cam(args: argparse.Namespace) -> int:
     panels = []
     for checkpoint, config in runs:
         loaded = load_model(checkpoint, config, args.device)
-        title = f"{loaded.name}\n{Path(checkpoint).name}"
+        title = f"{loaded.name}\n{Path(checkpoint).parent.name}/{Path(checkpoint).name}"  # run folder / file
         panels.append(explain_video(args.video, loaded, args.target, title))
     for panel in panels:
         top = ", ".join(f"{panel.class_name(c)} {p:.3f}" for c, p in panel.result.top(5))

@@ -114,6 +114,8 @@ def cam_strip(panels: Sequence[CamPanel], max_frames: int = 8, top_k: int = 5, a
             ax.set_yticks([])
             if col == 0:
                 ax.set_ylabel(panel.title, fontsize=8)
+            if len(panel.frames) != len(first.frames):  # its own frames: the top row's numbers do not apply
+                ax.set_xlabel(f"its frame {t}", fontsize=7)
         bars = fig.add_subplot(grid[row, columns])
         top = panel.result.top(top_k)
         labels = [panel.class_name(c) for c, _ in top]

@@ -83,7 +83,8 @@ def shown_frames(num_frames: int, max_frames: int) -> list[int]:
 def cam_strip(panels: Sequence[CamPanel], max_frames: int = 8, top_k: int = 5, alpha: float = 0.5) -> Figure:
     """The TPS Fig. 6 layout: the input frames on top, each model's heat maps below, its top-k classes at the right.
 
-    The bar of the explained class is drawn in red, the others in grey.
+    The bar of the explained class is drawn in red (added below the top-k when it is not among them), the others
+    in grey.
     """
     if not panels:
         raise ValueError("cam_strip needs at least one panel")
@@ -118,11 +119,16 @@ def cam_strip(panels: Sequence[CamPanel], max_frames: int = 8, top_k: int = 5, a
                 ax.set_xlabel(f"its frame {t}", fontsize=7)
         bars = fig.add_subplot(grid[row, columns])
         top = panel.result.top(top_k)
+        if panel.result.target not in [c for c, _ in top]:  # an explained class outside the top-k gets its bar too
+            top.append((panel.result.target, float(panel.result.probs[panel.result.target])))
         labels = [panel.class_name(c) for c, _ in top]
         colours = ["tab:red" if c == panel.result.target else "tab:gray" for c, _ in top]
         positions = np.arange(len(top))[::-1]
         bars.barh(positions, [p for _, p in top], color=colours)
         bars.set_yticks(positions, labels, fontsize=7)
+        for tick, (c, _) in zip(bars.get_yticklabels(), top, strict=True):
+            if c == panel.result.target:  # red even when its bar is too short to see
+                tick.set_color("tab:red")
         bars.set_xlim(0, 1)
         bars.tick_params(axis="x", labelsize=7)
         for y, (_, p) in zip(positions, top, strict=True):

@@ -28,7 +28,6 @@ from videoshift.data.readers import PyAVReader, count_frames
 from videoshift.data.samplers import DenseSampler, FrameSampler, TSNSampler
 from videoshift.report import add_output_arguments, environment, report
 
-DEFAULT_VIDEOS = ("../shared/data/videos/demo.mp4", "../shared/data/videos/test.mp4")
 SAMPLINGS: dict[str, FrameSampler] = {
     "tsn8": TSNSampler(num_frames=8),
     "dense32x2": DenseSampler(clip_len=32, frame_interval=2),
@@ -131,7 +130,7 @@ def run(args: argparse.Namespace) -> int:
 def add_parser(bench_subparsers: argparse._SubParsersAction) -> None:
     """Add ``videoshift bench data``."""
     parser = bench_subparsers.add_parser("data", help="video reading: seek-aware vs decoding every frame")
-    parser.add_argument("--videos", nargs="+", default=list(DEFAULT_VIDEOS), help="video files to read")
+    parser.add_argument("--videos", nargs="+", required=True, help="video files to read (e.g. a few of your dataset)")
     parser.add_argument("--repeats", type=int, default=10, help="timed clips per reader and case")
     parser.add_argument("--workers", type=int, default=2, help="DataLoader workers (0: skip the loader rows)")
     parser.add_argument("--loader-clips", type=int, default=16, help="clips read through the DataLoader")

@@ -168,10 +168,9 @@ def _classes(cfg: Mapping[str, Any]) -> tuple[int, list[str] | None]:
     return num_classes, class_names
 
 
-def _test_sampling(cfg: Mapping[str, Any]) -> Mapping[str, Any]:
-    if "test_sampling" in cfg:
-        return cfg["test_sampling"]
-    return cfg.get("sampling", {"type": "tsn", "num_frames": 8})
+def eval_sampling(cfg: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The sampling of test views: ``test_sampling``, else ``sampling``, else TSN with 8 segments."""
+    return cfg.get("test_sampling") or cfg.get("sampling") or {"type": "tsn", "num_frames": 8}
 
 
 def build_dataset(cfg: Mapping[str, Any], split: str) -> Dataset:
@@ -204,7 +203,7 @@ def build_dataset(cfg: Mapping[str, Any], split: str) -> Dataset:
     else:
         start_index = 0
         reader = get_reader(cfg.get("backend", "pyav"))
-    sampler = build_sampler(cfg.get("sampling", {"type": "tsn"}) if train else _test_sampling(cfg), test_mode=not train)
+    sampler = build_sampler(cfg.get("sampling", {"type": "tsn"}) if train else eval_sampling(cfg), test_mode=not train)
     transform_cfg = TransformConfig.from_mapping(cfg.get("transform"))
     transform = ClipTransform(transform_cfg, train=train, flip_map=_flip_map(transform_cfg, class_names))
     return ListDataset(

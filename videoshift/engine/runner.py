@@ -11,6 +11,7 @@ from typing import Any
 
 import torch
 
+from videoshift.data.datasets import eval_sampling
 from videoshift.engine import checkpointing, distributed
 from videoshift.engine.config import experiment_configs
 from videoshift.engine.evaluate import predict, save_results, score, video_keys
@@ -69,7 +70,7 @@ def with_views(data_cfg: Mapping[str, Any], views: str | None) -> dict[str, Any]
     clips, sep, crops = views.lower().partition("x")
     if not (sep and clips.isdigit() and crops.isdigit() and int(clips) > 0 and int(crops) > 0):
         raise ValueError(f"views must look like CLIPSxCROPS (e.g. 4x3), got {views!r}")
-    sampling = out.get("test_sampling") or out.get("sampling") or {"type": "tsn", "num_frames": 8}
+    sampling = eval_sampling(out)
     out["test_sampling"] = {**sampling, "num_clips": int(clips)}
     out["transform"] = {**(out.get("transform") or {}), "test_crops": int(crops)}
     return out

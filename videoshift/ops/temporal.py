@@ -1,7 +1,7 @@
 """Temporal channel shift: TSM (offline and online) on CNN features, TCS on PST attention tokens.
 
 Both move a few channels one frame along time and keep the rest; they differ in which channels
-move, which way first, and what fills the ends (REFERENCE_FACTS §1).
+move, which way first, and what fills the ends (as in the released TSM and TPS code).
 """
 
 from __future__ import annotations

@@ -14,7 +14,12 @@ from videoshift import __version__
 from videoshift.allocator import keep_freed_memory
 
 # Modules that contribute sub-commands, in the order they appear in ``--help``.
-COMMAND_MODULES: tuple[str, ...] = ("videoshift.engine.cli", "videoshift.data.cli", "videoshift.bench.cli")
+COMMAND_MODULES: tuple[str, ...] = (
+    "videoshift.engine.cli",
+    "videoshift.data.cli",
+    "videoshift.bench.cli",
+    "videoshift.deploy.cli",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

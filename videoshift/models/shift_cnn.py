@@ -45,6 +45,10 @@ def _call_before(layer: nn.Module, _module: nn.Module, args: tuple[Any, ...]) ->
     return (layer(args[0]), *args[1:])
 
 
+def _call_child(owner: nn.Module, name: str, _module: nn.Module, args: tuple[Any, ...]) -> tuple[Any, ...]:
+    return (getattr(owner, name)(args[0]), *args[1:])
+
+
 def _call_after(layer: nn.Module, _module: nn.Module, _args: tuple[Any, ...], output: torch.Tensor) -> torch.Tensor:
     return layer(output)
 
@@ -188,7 +192,8 @@ class ShiftCNN(nn.Module):
             for frames, stage in zip(stage_frames, stages, strict=True):
                 for _, block in stage:
                     block.shift = shift_layer(frames)
-                    _first_conv(block).register_forward_pre_hook(functools.partial(_call_before, block.shift))
+                    # looked up when called, so that a deployment can swap in a causal or streaming shift
+                    _first_conv(block).register_forward_pre_hook(functools.partial(_call_child, block, "shift"))
         self.non_local = nn.ModuleDict()
         if non_local:
             for frames, stage in zip(stage_frames[1:3], stages[1:3], strict=True):
@@ -245,15 +250,17 @@ class ShiftCNN(nn.Module):
         return convert_state_dict(state_dict, self.state_dict())
 
 
-def _tsm(shift_div: int) -> ShiftFactory:
-    return lambda frames: TemporalShift(num_frames=frames, shift_div=shift_div)
+def _tsm(shift_div: int, causal: bool = False) -> ShiftFactory:
+    convention = "causal" if causal else "tsm"
+    return lambda frames: TemporalShift(num_frames=frames, shift_div=shift_div, convention=convention)
 
 
-def _stsm(alpha: float, dims: str) -> ShiftFactory | None:
+def _stsm(alpha: float, dims: str, causal: bool = False) -> ShiftFactory | None:
     """STSM's shift; ``alpha=0`` moves no channel, the TSN baseline of the STSM paper's Table 1."""
     if alpha == 0:
         return None
-    return lambda frames: SpatioTemporalShift(num_frames=frames, alpha=alpha, dims=dims)
+    convention = "causal" if causal else "stsm"
+    return lambda frames: SpatioTemporalShift(num_frames=frames, alpha=alpha, dims=dims, convention=convention)
 
 
 @register_model
@@ -263,15 +270,23 @@ def tsn_r50(backbone: str = "resnet50", **kwargs: Any) -> ShiftCNN:
 
 
 @register_model
-def tsm_r50(backbone: str = "resnet50", shift_div: int = 8, **kwargs: Any) -> ShiftCNN:
-    """TSM: ResNet-50 with 1/shift_div channels shifted each way in time, in every bottleneck."""
-    return ShiftCNN(backbone, shift_layer=_tsm(shift_div), **kwargs)
+def tsm_r50(backbone: str = "resnet50", shift_div: int = 8, causal: bool = False, **kwargs: Any) -> ShiftCNN:
+    """TSM: ResNet-50 with 1/shift_div channels shifted each way in time, in every bottleneck.
+
+    ``causal``: online TSM, 1/shift_div channels read the previous frame only (streamable).
+    """
+    return ShiftCNN(backbone, shift_layer=_tsm(shift_div, causal), **kwargs)
 
 
 @register_model
-def stsm_r50(backbone: str = "resnet50", alpha: float = 3 / 8, dims: str = "T+H+W", **kwargs: Any) -> ShiftCNN:
-    """STSM: ResNet-50 with the spatio-temporal shift (ratio ``alpha``, groups ``dims``) in every bottleneck."""
-    return ShiftCNN(backbone, shift_layer=_stsm(alpha, dims), **kwargs)
+def stsm_r50(
+    backbone: str = "resnet50", alpha: float = 3 / 8, dims: str = "T+H+W", causal: bool = False, **kwargs: Any
+) -> ShiftCNN:
+    """STSM: ResNet-50 with the spatio-temporal shift (ratio ``alpha``, groups ``dims``) in every bottleneck.
+
+    ``causal``: the T group reads only the past (an extension the STSM paper does not evaluate; streamable).
+    """
+    return ShiftCNN(backbone, shift_layer=_stsm(alpha, dims, causal), **kwargs)
 
 
 @register_model
@@ -281,15 +296,17 @@ def tsn_mbv2(backbone: str = "mobilenetv2_100", **kwargs: Any) -> ShiftCNN:
 
 
 @register_model
-def tsm_mbv2(backbone: str = "mobilenetv2_100", shift_div: int = 8, **kwargs: Any) -> ShiftCNN:
-    """TSM on MobileNetV2: the shift before the expansion conv of the 10 blocks with a skip."""
-    return ShiftCNN(backbone, shift_layer=_tsm(shift_div), **kwargs)
+def tsm_mbv2(backbone: str = "mobilenetv2_100", shift_div: int = 8, causal: bool = False, **kwargs: Any) -> ShiftCNN:
+    """TSM on MobileNetV2: the shift before the expansion conv of the 10 blocks with a skip (``causal``: online TSM)."""
+    return ShiftCNN(backbone, shift_layer=_tsm(shift_div, causal), **kwargs)
 
 
 @register_model
-def stsm_mbv2(backbone: str = "mobilenetv2_100", alpha: float = 3 / 8, dims: str = "T+H+W", **kwargs: Any) -> ShiftCNN:
-    """STSM on MobileNetV2: the shift before the expansion conv of the 10 blocks with a skip."""
-    return ShiftCNN(backbone, shift_layer=_stsm(alpha, dims), **kwargs)
+def stsm_mbv2(
+    backbone: str = "mobilenetv2_100", alpha: float = 3 / 8, dims: str = "T+H+W", causal: bool = False, **kwargs: Any
+) -> ShiftCNN:
+    """STSM on MobileNetV2: the shift before the expansion conv of the 10 blocks with a skip (``causal``: past only)."""
+    return ShiftCNN(backbone, shift_layer=_stsm(alpha, dims, causal), **kwargs)
 
 
 @register_model

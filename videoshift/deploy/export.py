@@ -115,7 +115,8 @@ def export_module(
             if exporter == "dynamo":
                 raise
             note = (
-                f"dynamo exporter failed ({type(error).__name__}: {str(error).splitlines()[0][:200]}); used TorchScript"
+                f"dynamo exporter failed ({type(error).__name__}: {str(error).splitlines()[0][:200]}); "
+                "used the TorchScript exporter"
             )
             log.warning("%s: %s", type(module).__name__, note)
             notes = [note]

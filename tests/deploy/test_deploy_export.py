@@ -1,0 +1,55 @@
+"""Whole-model ONNX export: every registered model, ONNX Runtime against PyTorch at two batch sizes."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from deploy_tiny import TINY, build
+
+from videoshift.deploy import export as export_module
+from videoshift.deploy import export_model, op_types, parity
+from videoshift.models import list_models
+
+pytest.importorskip("onnxruntime")
+
+
+def feeds(frames: int, height: int, width: int, batches=(1, 3)) -> list[dict[str, torch.Tensor]]:
+    generator = torch.Generator().manual_seed(2)
+    return [{"clip": torch.randn(b, 3, frames, height, width, generator=generator)} for b in batches]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", list_models())
+def test_every_registered_model_exports_with_parity(name, tmp_path):
+    model, _ = build(name)
+    _, (frames, height, width) = TINY[name]
+    result = export_model(model, tmp_path / f"{name}.onnx", frames=frames, size=(height, width), batch=2)
+    assert result.exporter == "dynamo" and not result.notes  # no family needs the fallback today
+    check = parity(model, result.path, feeds(frames, height, width))
+    assert check["max_abs_diff"] <= 1e-4 and check["same_topk"], check
+    ops = op_types(result.path)
+    assert not {"Scatter", "ScatterND", "ScatterElements"} & set(ops), ops  # shifts: gathers and slices only
+    if "shift" in name or name.startswith(("tsm", "stsm", "pst")):
+        assert ops["Gather"] > 0
+
+
+def test_falls_back_to_torchscript_and_says_so(tmp_path, monkeypatch):
+    original = export_module._export_once
+
+    def dynamo_fails(module, args, target, exporter, **kwargs):
+        if exporter == "dynamo":
+            raise RuntimeError("simulated dynamo failure\nsecond line")
+        return original(module, args, target, exporter, **kwargs)
+
+    monkeypatch.setattr(export_module, "_export_once", dynamo_fails)
+    model, _ = build("tsm_r50")
+    result = export_model(model, tmp_path / "m.onnx", frames=4, size=32)
+    assert result.exporter == "torchscript" and result.opset == 17
+    assert result.notes == [
+        "dynamo exporter failed (RuntimeError: simulated dynamo failure); used the TorchScript exporter"
+    ]
+    check = parity(model, result.path, feeds(4, 32, 32))
+    assert check["max_abs_diff"] <= 1e-4 and check["same_topk"]
+    assert "ScatterND" not in op_types(result.path)
+    with pytest.raises(RuntimeError, match="simulated"):
+        export_model(model, tmp_path / "m2.onnx", frames=4, size=32, exporter="dynamo")

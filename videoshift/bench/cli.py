@@ -6,7 +6,12 @@ import argparse
 import importlib
 
 # Each module defines ``add_parser(subparsers)`` for its own ``videoshift bench NAME``.
-BENCH_MODULES: tuple[str, ...] = ("videoshift.bench.ops", "videoshift.bench.data", "videoshift.bench.models")
+BENCH_MODULES: tuple[str, ...] = (
+    "videoshift.bench.ops",
+    "videoshift.bench.data",
+    "videoshift.bench.models",
+    "videoshift.bench.deploy",
+)
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:

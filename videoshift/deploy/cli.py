@@ -142,20 +142,13 @@ def stream_predictions(
     import torch
 
     from videoshift.data.transforms import ClipTransform, TransformConfig
-    from videoshift.deploy.stream import Stream, make_causal, streaming_problem
+    from videoshift.deploy.stream import Stream, streaming_model, streaming_problem
     from videoshift.engine.runner import load_trained
 
     model, ckpt = load_trained(checkpoint, "cpu")
-    problem = streaming_problem(model)
-    if problem is not None:
-        try:
-            causal = make_causal(model)
-        except ValueError:
-            raise ValueError(problem) from None
-        if streaming_problem(causal) is not None:
-            raise ValueError(streaming_problem(causal))
+    if streaming_problem(model) is not None:
+        model = streaming_model(model)  # raises for models that cannot stream even when made causal
         print("warning: the checkpoint's shifts read the next frame; streaming its causal version", file=sys.stderr)
-        model = causal
     names = list(ckpt.get("class_names") or [])
     transform_cfg = dict(ckpt["config"]["data"].get("transform") or {})
     config = TransformConfig.from_mapping({**transform_cfg, "test_crops": 1})

@@ -151,12 +151,11 @@ def export_model(
 
 
 def onnx_session(path: str | Path, threads: int | None = None) -> Any:
-    """An ONNX Runtime CPU session for ``path``."""
+    """An ONNX Runtime CPU session for ``path`` with ``threads`` threads (default: as many as torch uses)."""
     import onnxruntime as ort
 
     options = ort.SessionOptions()
-    if threads:
-        options.intra_op_num_threads = threads
+    options.intra_op_num_threads = threads or torch.get_num_threads()
     return ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
 
 

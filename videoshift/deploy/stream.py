@@ -23,8 +23,8 @@ ONNX with the state as named inputs ``state_in_{i}`` and outputs ``state_out_{i}
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Sequence
+from copy import deepcopy
 
 import torch
 from torch import Tensor, nn
@@ -41,11 +41,14 @@ def _shift_blocks(model: ShiftCNN) -> list[nn.Module]:
     return [block for stage in residual_stages(model.backbone) for _, block in stage if hasattr(block, "shift")]
 
 
-def make_causal(model: nn.Module) -> nn.Module:
-    """A copy of a TSM/STSM CNN with every shift made causal (same weights; fine-tune before use)."""
+def make_causal(model: nn.Module, copy: bool = True) -> nn.Module:
+    """A copy of a TSM/STSM CNN with every shift made causal (same weights; fine-tune before use).
+
+    ``copy=False`` changes ``model`` itself and returns it.
+    """
     if not isinstance(model, ShiftCNN):
         raise ValueError(f"only the shift CNNs (TSM, STSM) have a causal version, not {type(model).__name__}")
-    model = copy.deepcopy(model)
+    model = deepcopy(model) if copy else model
     for block in _shift_blocks(model):
         shift = block.shift
         if isinstance(shift, TemporalShift):
@@ -53,6 +56,21 @@ def make_causal(model: nn.Module) -> nn.Module:
         elif isinstance(shift, SpatioTemporalShift):
             block.shift = SpatioTemporalShift(shift.num_frames, shift.alpha, shift.dims, convention="causal")
     return model
+
+
+def streaming_model(model: nn.Module, copy: bool = True) -> nn.Module:
+    """``model`` if it streams, else its causal version (:func:`make_causal`) if that streams; raises otherwise."""
+    problem = streaming_problem(model)
+    if problem is None:
+        return model
+    try:
+        causal = make_causal(model, copy)
+    except ValueError:
+        raise ValueError(problem) from None
+    problem = streaming_problem(causal)
+    if problem is not None:
+        raise ValueError(problem)
+    return causal
 
 
 def streaming_problem(model: nn.Module) -> str | None:
@@ -136,12 +154,12 @@ class StreamingShift(nn.Module):
 class StepNet(nn.Module):
     """The streaming step as a module: ``(frames (N, 3, K, H, W), *state) → (logits (N, K, classes), *state)``."""
 
-    def __init__(self, model: nn.Module) -> None:
+    def __init__(self, model: nn.Module, copy: bool = True) -> None:
         super().__init__()
         problem = streaming_problem(model)
         if problem is not None:
             raise ValueError(problem)
-        self.model = copy.deepcopy(model).eval()
+        self.model = (deepcopy(model) if copy else model).eval()  # without copy: ``model``'s shifts are replaced
         self.layers = nn.ModuleList()
         for block in _shift_blocks(self.model):
             block.shift = StreamingShift(block.shift)

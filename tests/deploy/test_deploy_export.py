@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 import torch
 from deploy_tiny import TINY, build
@@ -18,19 +20,30 @@ def feeds(frames: int, height: int, width: int, batches=(1, 3)) -> list[dict[str
     return [{"clip": torch.randn(b, 3, frames, height, width, generator=generator)} for b in batches]
 
 
+# (architecture print, parameter shapes, clip shape) -> the graph exported for it. Several tiny settings
+# are the same network (swin2d_t and swin2d_b differ only in the widths the tiny setting overrides);
+# exporting it once is enough: each model is still checked against that graph on its own weights.
+_EXPORTED: dict[tuple, Path] = {}
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("name", list_models())
-def test_every_registered_model_exports_with_parity(name, tmp_path):
-    model, _ = build(name)
+def test_every_registered_model_exports_with_parity(name, tmp_path_factory):
+    pytest.importorskip("onnxscript")
+    model, clip = build(name)
     _, (frames, height, width) = TINY[name]
-    result = export_model(model, tmp_path / f"{name}.onnx", frames=frames, size=(height, width), batch=2)
-    assert result.exporter == "dynamo" and not result.notes  # no family needs the fallback today
-    check = parity(model, result.path, feeds(frames, height, width))
+    twin = (repr(model), tuple((k, v.shape) for k, v in model.state_dict().items()), clip.shape)
+    path = _EXPORTED.get(twin)
+    if path is None:
+        result = export_model(model, tmp_path_factory.mktemp(name) / "model.onnx", frames=frames, size=(height, width))
+        assert result.exporter == "dynamo" and not result.notes  # no family needs the fallback today
+        path = _EXPORTED[twin] = result.path
+    check = parity(model, path, feeds(frames, height, width))
     assert check["max_abs_diff"] <= 1e-4 and check["same_topk"], check
-    ops = op_types(result.path)
+    ops = op_types(path)
     assert not {"Scatter", "ScatterND", "ScatterElements"} & set(ops), ops  # shifts: gathers and slices only
-    if "shift" in name or name.startswith(("tsm", "stsm", "pst")):
-        assert ops["Gather"] > 0
+    if any(type(module).__module__.startswith("videoshift.ops") for module in model.modules()):
+        assert ops["Gather"] > 0  # the shifts' constant-index gathers
 
 
 def test_falls_back_to_torchscript_and_says_so(tmp_path, monkeypatch):

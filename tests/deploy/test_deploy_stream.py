@@ -122,6 +122,7 @@ def test_tsn_streams_frame_by_frame():
 @pytest.mark.parametrize("name", ["tsm_r50", "stsm_r50"])
 def test_streaming_step_exports_with_named_state(name, tmp_path):
     pytest.importorskip("onnxruntime")
+    pytest.importorskip("onnxscript")
     model = causal_tiny(name, frames=4)
     stream = Stream(model, 32)
     names = stream_names(stream.num_layers)

@@ -57,7 +57,10 @@ def test_predict_stream_prints_a_running_top_k(tmp_path, capsys):
     assert all(len(line.split(":")[1].split()) == 4 for line in frames)  # two (name, probability) pairs
 
 
-def test_predict_stream_refuses_a_missing_camera(tmp_path, capsys):
+def test_predict_stream_refuses_a_missing_camera_and_a_bidirectional_model(tmp_path, capsys):
     checkpoint = training_checkpoint(tmp_path / "latest.pth", "tsn_mbv2", backbone="mobilenetv2_050")
     assert main(["predict", "/dev/video97", "--checkpoint", str(checkpoint), "--stream"]) == 2
     assert "no camera device /dev/video97" in capsys.readouterr().err
+    checkpoint = training_checkpoint(tmp_path / "tsm.pth", "tsm_mbv2", backbone="mobilenetv2_050")
+    assert main(["predict", str(VIDEO), "--checkpoint", str(checkpoint), "--stream"]) == 2
+    assert "reads the next frame and cannot stream" in capsys.readouterr().err

@@ -136,24 +136,21 @@ def stream_predictions(
 ) -> Iterator[tuple[int, list[tuple[str, float]]]]:
     """``(frame number, running top-k)`` while ``source`` plays: the mean of the last ``window`` frame scores.
 
-    The checkpoint's model is made causal when it is not (a warning: a bidirectional model needs
-    fine-tuning as a causal one to keep its accuracy); frames get the test-time resize and centre crop.
+    The checkpoint's model must stream (a causal shift CNN, or TSN); others are refused with the reason.
+    Frames get the checkpoint's test-time resize, centre crop and normalisation.
     """
     import torch
 
     from videoshift.data.transforms import ClipTransform, TransformConfig
-    from videoshift.deploy.stream import Stream, streaming_model, streaming_problem
+    from videoshift.deploy.stream import Stream
     from videoshift.engine.runner import load_trained
 
     model, ckpt = load_trained(checkpoint, "cpu")
-    if streaming_problem(model) is not None:
-        model = streaming_model(model)  # raises for models that cannot stream even when made causal
-        print("warning: the checkpoint's shifts read the next frame; streaming its causal version", file=sys.stderr)
     names = list(ckpt.get("class_names") or [])
     transform_cfg = dict(ckpt["config"]["data"].get("transform") or {})
     config = TransformConfig.from_mapping({**transform_cfg, "test_crops": 1})
     transform = ClipTransform(config, train=False)
-    stream = Stream(model, config.input_size)
+    stream = Stream(model, config.input_size)  # raises ValueError with the reason for models that cannot stream
     state = stream.init_state(1)
     scores: collections.deque[torch.Tensor] = collections.deque(maxlen=window)
     label = torch.tensor(0)

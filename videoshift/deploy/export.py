@@ -224,7 +224,8 @@ def load_model(
         saved = checkpointing.load(checkpoint)
         if "model_args" in saved:
             arguments = copy.deepcopy(saved["model_args"])
-            arguments["kwargs"].update(kwargs, num_frames=frames, pretrained=False)
+            arguments["kwargs"].update(kwargs, num_frames=frames)
+            arguments["kwargs"].pop("pretrained", None)  # the checkpoint holds the weights
             built = create_model(arguments["name"], **arguments["kwargs"])
             built.load_state_dict(saved["model"])
             return built.eval()

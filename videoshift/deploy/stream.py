@@ -114,8 +114,15 @@ class StreamingShift(nn.Module):
         self.shift = shift
         self.state_in: list[Tensor | None] = [None]  # a list, not a tensor attribute: set per call
         self.state_out: list[Tensor | None] = [None]
+        self._layouts: dict[int, tuple[list[tuple[int, int | None]], ShiftPlan]] = {}
 
     def _layout(self, channels: int) -> tuple[list[tuple[int, int | None]], ShiftPlan]:
+        """The channel ranges read from frame t−1, and the plan's spatial part (cached per channel count)."""
+        if channels not in self._layouts:
+            self._layouts[channels] = self._split_plan(channels)
+        return self._layouts[channels]
+
+    def _split_plan(self, channels: int) -> tuple[list[tuple[int, int | None]], ShiftPlan]:
         plan = self.shift.plan(channels)
         past, spatial = [], []
         for move in plan.moves:

@@ -6,7 +6,7 @@ with and without non-local blocks, Swin / Video Swin / PST, DeiT) exports with i
 on a model (a family registered later, an older PyTorch), ``exporter="auto"`` falls back to the
 TorchScript exporter and says so in the result and on the log.
 
-Shapes: the batch stays dynamic; the frame count T and the spatial size are fixed at export. The
+Shapes: the batch stays dynamic where the model allows; the frame count T and the spatial size are fixed at export. The
 shift operators are rendered as one gather with a constant index built for one clip's (T, C, H, W)
 layout, the Swin window layouts and relative-position tables are constants of the token grid, and
 the CNN consensus groups frames by T: a graph for another T or size would need other constants.
@@ -22,6 +22,7 @@ import copy
 import inspect
 import io
 import logging
+import re
 import warnings
 from collections import Counter
 from collections.abc import Sequence
@@ -48,6 +49,15 @@ class ExportResult:
     exporter: str
     opset: int
     notes: list[str] = field(default_factory=list)
+    dynamic_batch: bool = True
+
+
+def _reason(error: BaseException) -> str:
+    """The innermost cause of an exporter error, on one line without terminal colours."""
+    while error.__cause__ is not None:
+        error = error.__cause__
+    first = re.sub(r"\x1b\[[0-9;]*m", "", str(error)).strip().splitlines()[:1]
+    return f"{type(error).__name__}: {first[0][:160] if first else ''}".rstrip(": ")
 
 
 def _batch_dynamic_shapes(module: nn.Module, count: int) -> tuple[Any, ...]:
@@ -98,7 +108,7 @@ def export_module(
     exporter: str = "auto",
     dynamic_batch: bool = True,
 ) -> ExportResult:
-    """Export ``module(*args)`` to ``path``; ``exporter="auto"`` tries dynamo, then TorchScript (noted)."""
+    """Export ``module(*args)`` to ``path``; ``exporter="auto"`` falls back as the module docstring says (noted)."""
     if exporter not in EXPORTERS:
         raise ValueError(f"exporter must be one of {EXPORTERS}, got {exporter!r}")
     path = Path(path)
@@ -106,24 +116,27 @@ def export_module(
     module = module.eval()
     with torch.no_grad():
         module(*args)  # fills the index caches with real tensors (see the module docstring)
-    names = {"input_names": input_names, "output_names": output_names, "dynamic_batch": dynamic_batch}
-    if exporter in ("auto", "dynamo"):
+    names = {"input_names": input_names, "output_names": output_names}
+    notes: list[str] = []
+    # auto: dynamo with a dynamic batch; dynamo with the batch fixed (a model whose operator attributes
+    # depend on the batch, e.g. TANet's grouped convolution with batch x channels groups); TorchScript.
+    attempts = [("dynamo", dynamic_batch)] + ([("dynamo", False)] if dynamic_batch else [])
+    attempts = attempts if exporter != "torchscript" else []
+    for number, (name, dynamic) in enumerate(attempts):
         try:
-            opset = _export_once(module, args, path, "dynamo", **names)
-            return ExportResult(path, "dynamo", opset)
+            opset = _export_once(module, args, path, name, dynamic_batch=dynamic, **names)
+            return ExportResult(path, name, opset, notes, dynamic)
         except Exception as error:  # the exporter raises many types; any of them means: fall back
-            if exporter == "dynamo":
+            if exporter == "dynamo" and number == len(attempts) - 1:
                 raise
-            note = (
-                f"dynamo exporter failed ({type(error).__name__}: {str(error).splitlines()[0][:200]}); "
-                "used the TorchScript exporter"
-            )
-            log.warning("%s: %s", type(module).__name__, note)
-            notes = [note]
-    else:
-        notes = []
-    opset = _export_once(module, args, path, "torchscript", **names)
-    return ExportResult(path, "torchscript", opset, notes)
+            reason = _reason(error)
+            batch = "dynamic batch" if dynamic else f"batch fixed at {args[0].shape[0]}"
+            notes.append(f"dynamo exporter failed with a {batch} ({reason})")
+            log.warning("%s: %s", type(module).__name__, notes[-1])
+    if notes:
+        notes.append("used the TorchScript exporter")
+    opset = _export_once(module, args, path, "torchscript", dynamic_batch=dynamic_batch, **names)
+    return ExportResult(path, "torchscript", opset, notes, dynamic_batch)
 
 
 def export_model(

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import argparse
 
-from videoshift.bench import data, models, ops
+from videoshift.bench import data, deploy, models, ops
 
 # Each module defines ``add_parser(subparsers)`` for its own ``videoshift bench NAME``.
-BENCH_MODULES = (ops, data, models)
+BENCH_MODULES = (ops, data, models, deploy)
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:

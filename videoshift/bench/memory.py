@@ -33,6 +33,7 @@ import torch.nn.functional as F
 from torch import nn
 
 MODES = ("inference", "train")
+STREAM = "stream"  # one streaming step of one frame (videoshift.deploy.stream), measured by ``bench stream``
 
 
 @dataclass(frozen=True)
@@ -127,6 +128,12 @@ def run_pass(model: nn.Module, clip: torch.Tensor, mode: str) -> None:
             model(clip)
     elif mode == "train":
         training_step(model.train(), clip, torch.optim.AdamW(model.parameters(), lr=1e-4))
+    elif mode == STREAM:
+        from videoshift.deploy.stream import StepNet, streaming_model
+
+        step = StepNet(streaming_model(model, copy=False), copy=False)
+        with torch.inference_mode():
+            step(clip[:, :, :1])
     else:
         raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
 
@@ -203,8 +210,8 @@ def _cpu_peak_in_subprocess(spec: ModelSpec, settings: RunSettings, batch: int, 
 
 def peak_memory(spec: ModelSpec, settings: RunSettings, *, batch: int, mode: str) -> int:
     """Peak bytes one pass of ``spec`` needs (``mode``: ``"inference"`` or ``"train"``), model included."""
-    if mode not in MODES:
-        raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
+    if mode not in (*MODES, STREAM):
+        raise ValueError(f"mode must be one of {(*MODES, STREAM)}, got {mode!r}")
     if torch.device(settings.device).type == "cuda":
         return _cuda_peak(spec, settings, batch, mode)
     return _cpu_peak_in_subprocess(spec, settings, batch, mode)

@@ -41,9 +41,14 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     test.set_defaults(func=run_test)
 
     pred = subparsers.add_parser("predict", help="top-k classes of video files")
-    pred.add_argument("videos", nargs="+", type=Path)
+    pred.add_argument(
+        "videos", nargs="+", type=Path, help="video files (with --stream also a camera: /dev/video0 or 0)"
+    )
     pred.add_argument("--checkpoint", required=True, type=Path)
     pred.add_argument("--top-k", type=int, default=5)
+    pred.add_argument("--stream", action="store_true", help="online: print a running top-k as the video plays")
+    pred.add_argument("--window", type=int, default=8, help="with --stream: average the last N frame scores")
+    pred.add_argument("--every", type=int, default=1, help="with --stream: print every N-th frame")
     pred.set_defaults(func=run_predict)
 
 
@@ -110,7 +115,11 @@ def run_test(args: argparse.Namespace) -> int:
 
 
 def run_predict(args: argparse.Namespace) -> int:
-    """Print the top-k classes of each video."""
+    """Print the top-k classes of each video (``--stream``: a running top-k, see :mod:`videoshift.deploy.cli`)."""
+    if args.stream:
+        from videoshift.deploy.cli import run_stream_predict
+
+        return run_stream_predict(args)
     from videoshift.engine.runner import predict_videos
 
     _setup_logging()

@@ -123,6 +123,10 @@ class TemporalShift(nn.Module):
     def forward(self, x: Tensor) -> Tensor:
         return temporal_shift(x, self.num_frames, self.shift_div, convention=self.convention)
 
+    def plan(self, channels: int) -> ShiftPlan:
+        """The plan this module applies to ``channels``-channel features, on the ``(N, T, C, H, W)`` view."""
+        return _tsm_plan(_fold(channels, self.shift_div, "channels"), self.convention)
+
     def extra_repr(self) -> str:
         return f"num_frames={self.num_frames}, shift_div={self.shift_div}, convention={self.convention!r}"
 

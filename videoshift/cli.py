@@ -19,9 +19,10 @@ from videoshift.allocator import keep_freed_memory
 from videoshift.bench import cli as bench_cli
 from videoshift.data import cli as data_cli
 from videoshift.engine import cli as engine_cli
+from videoshift.models import cli as models_cli
 
 # Modules that contribute sub-commands, in the order they appear in ``--help``.
-COMMAND_MODULES = (engine_cli, data_cli, bench_cli)
+COMMAND_MODULES = (engine_cli, data_cli, bench_cli, models_cli)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -90,7 +90,8 @@ class TestProtocol:
 
     def data_config(self) -> dict[str, Any]:
         """The ``data`` settings that reproduce the protocol (sampling, crops, resize, normalisation)."""
-        sampling = {**self.sampling, "num_clips": self.views[0]}
+        twice = int(bool(self.sampling.get("twice_sample")))  # the extra view of twice_sample is one of the clips
+        sampling = {**self.sampling, "num_clips": self.views[0] - twice}
         transform = {
             "input_size": self.input_size,
             "short_side": self.short_side,

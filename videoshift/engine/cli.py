@@ -40,12 +40,23 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     test.add_argument("--out", type=Path, help="folder for results.json and confusion.npy (default: beside CKPT)")
     test.set_defaults(func=run_test)
 
-    pred = subparsers.add_parser("predict", help="top-k classes of video files")
-    pred.add_argument(
-        "videos", nargs="+", type=Path, help="video files (with --stream also a camera: /dev/video0 or 0)"
+    pred = subparsers.add_parser(
+        "predict",
+        help="top-k classes of video files",
+        description="Top-k classes of video files (files, folders, globs) with the test protocol of the weights; "
+        "an unreadable file is reported in one line and the others carry on (exit code 1 if any failed).",
     )
-    pred.add_argument("--checkpoint", required=True, type=Path)
+    pred.add_argument(
+        "videos", nargs="+", help="video files, folders (their videos) or glob patterns; with --stream also a camera"
+    )
+    source = pred.add_mutually_exclusive_group(required=True)
+    source.add_argument("--checkpoint", type=Path, help="a videoshift training checkpoint")
+    source.add_argument("--weights", help="a published weights tag (see `videoshift weights list`)")
     pred.add_argument("--top-k", type=int, default=5)
+    pred.add_argument("--batch-size", type=int, default=4)
+    pred.add_argument("--num-workers", type=int, default=0)
+    pred.add_argument("--device", default="auto")
+    pred.add_argument("--json", action="store_true", help="print the results as JSON")
     pred.add_argument("--stream", action="store_true", help="online: print a running top-k as the video plays")
     pred.add_argument("--window", type=int, default=8, help="with --stream: average the last N frame scores")
     pred.add_argument("--every", type=int, default=1, help="with --stream: print every N-th frame")
@@ -114,17 +125,79 @@ def run_test(args: argparse.Namespace) -> int:
     return 0
 
 
+VIDEO_SUFFIXES = (".mp4", ".webm", ".mkv", ".avi", ".mov", ".m4v")
+
+
+def expand_videos(items: list[str]) -> list[str]:
+    """Files as given, folders as their video files (recursively, sorted), glob patterns expanded."""
+    import glob
+
+    out: list[str] = []
+    for item in items:
+        path = Path(item)
+        if path.is_dir():
+            out += sorted(str(p) for p in path.rglob("*") if p.suffix.lower() in VIDEO_SUFFIXES)
+        elif any(c in item for c in "*?[") and not path.exists():
+            matches = sorted(glob.glob(item, recursive=True))
+            if not matches:
+                raise ValueError(f"no files match {item!r}")
+            out += matches
+        else:
+            out.append(item)
+    if not out:
+        raise ValueError("no video files found")
+    return out
+
+
 def run_predict(args: argparse.Namespace) -> int:
-    """Print the top-k classes of each video (``--stream``: a running top-k, see :mod:`videoshift.deploy.cli`)."""
+    """Print the top-k classes of each video (table or JSON); exit code 1 if any file failed.
+
+    ``--stream`` prints a running top-k instead (a causal model's checkpoint; see :mod:`videoshift.deploy.cli`).
+    """
+    import json
+
+    from videoshift.engine.runner import predict_files
+
     if args.stream:
+        if args.checkpoint is None:
+            raise ValueError("--stream needs --checkpoint of a causal shift model (published weights are offline)")
         from videoshift.deploy.cli import run_stream_predict
 
         return run_stream_predict(args)
-    from videoshift.engine.runner import predict_videos
 
     _setup_logging()
-    for video, top in zip(args.videos, predict_videos(args.videos, args.checkpoint, args.top_k), strict=True):
-        print(video)
-        for rank, (name, prob) in enumerate(top, 1):
-            print(f"  {rank}. {name}  {prob:.4f}")
-    return 0
+    videos = expand_videos(args.videos)
+
+    def progress(done: int, total: int) -> None:
+        if total > 1 and sys.stderr.isatty():
+            print(f"\r{done}/{total} videos", end="" if done < total else "\n", file=sys.stderr, flush=True)
+
+    results = predict_files(
+        videos,
+        args.checkpoint,
+        args.top_k,
+        args.device,
+        weights=args.weights,
+        batch_size=args.batch_size,
+        num_workers=args.num_workers,
+        progress=progress,
+    )
+    failed = [r for r in results if r.error]
+    if args.json:
+        rows = [
+            {"video": r.video, "error": r.error}
+            if r.error
+            else {"video": r.video, "top": [{"class": n, "prob": p} for n, p in r.top]}
+            for r in results
+        ]
+        print(json.dumps(rows, indent=2))
+    else:
+        for r in results:
+            if r.error:
+                continue
+            print(r.video)
+            for rank, (name, prob) in enumerate(r.top, 1):
+                print(f"  {rank}. {name}  {prob:.4f}")
+    for r in failed:
+        print(f"videoshift predict: cannot read {r.video}: {r.error}", file=sys.stderr)
+    return 1 if failed else 0

@@ -6,16 +6,19 @@ import copy
 import logging
 import tempfile
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import torch
+from torch.utils.data import DataLoader, Dataset, default_collate
 
 from videoshift.data.datasets import eval_sampling
 from videoshift.engine import checkpointing, distributed
 from videoshift.engine.config import experiment_configs
 from videoshift.engine.evaluate import predict, save_results, score, video_keys
 from videoshift.engine.loader import eval_loader
+from videoshift.engine.metrics import average_views
 from videoshift.engine.train import Trainer, build_model
 
 log = logging.getLogger("videoshift.train")
@@ -100,28 +103,119 @@ def evaluate_checkpoint(
     return result
 
 
-def predict_videos(
-    videos: Sequence[str | Path], checkpoint: str | Path, top_k: int = 5, device: str = "auto"
-) -> list[list[tuple[str, float]]]:
-    """Top-``k`` (class name, probability) for each video file, with the checkpoint's test-time data settings."""
+@dataclass
+class VideoPrediction:
+    """The top-k ``(class name, probability)`` of one video, or the one-line reason it could not be read."""
+
+    video: str
+    top: list[tuple[str, float]] | None
+    error: str | None = None
+
+
+class _Tolerant(Dataset):
+    """Items of a dataset, with an unreadable file's error in place of its item."""
+
+    def __init__(self, dataset: Dataset) -> None:
+        self.dataset = dataset
+
+    def __len__(self) -> int:
+        return len(self.dataset)
+
+    def __getitem__(self, index: int) -> dict[str, Any]:
+        try:
+            return self.dataset[index]
+        except (OSError, ValueError, RuntimeError) as error:  # decoding failures of one file
+            return {"error": f"{type(error).__name__}: {error}".splitlines()[0], "index": index}
+
+
+def _collate(items: list[dict[str, Any]]) -> dict[str, Any]:
+    good = [item for item in items if "error" not in item]
+    batch = default_collate(good) if good else {}
+    batch["errors"] = [(item["index"], item["error"]) for item in items if "error" in item]
+    return batch
+
+
+def load_for_prediction(
+    checkpoint: str | Path | None, weights: str | None, device: torch.device
+) -> tuple[torch.nn.Module, dict[str, Any], list[str], str]:
+    """Model, data settings, class names and view averaging of a training checkpoint or named weights."""
+    if (checkpoint is None) == (weights is None):
+        raise ValueError("give exactly one of a checkpoint and a weights tag")
+    if checkpoint is not None:
+        model, ckpt = load_trained(checkpoint, device)
+        num_classes = int(ckpt["model_args"]["kwargs"]["num_classes"])
+        data_cfg = prediction_data_config(ckpt["config"]["data"], num_classes)
+        return model, data_cfg, list(ckpt.get("class_names") or []), ckpt["config"]["eval"]["average"]
+    from videoshift.models import create_model
+    from videoshift.models.weights import get_weights
+
+    spec = get_weights(weights)
+    model = create_model(spec.model, pretrained=spec.tag).to(device).eval()
+    data_cfg = {**spec.protocol.data_config(), "dataset": "video", "num_classes": spec.num_classes}
+    return model, data_cfg, spec.class_names(), "prob"
+
+
+def predict_files(
+    videos: Sequence[str | Path],
+    checkpoint: str | Path | None = None,
+    top_k: int = 5,
+    device: str = "auto",
+    *,
+    weights: str | None = None,
+    batch_size: int = 4,
+    num_workers: int = 0,
+    progress: Any = None,
+) -> list[VideoPrediction]:
+    """Top-``k`` classes of each video with the test protocol of the checkpoint or of the named ``weights``.
+
+    Videos are read and batched; a file that cannot be read gets its one-line error instead of a result and the
+    others carry on. ``progress(done, total)`` is called after each batch.
+    """
     from videoshift.data import build_dataset
 
     target = distributed.resolve_device(device)
-    model, ckpt = load_trained(checkpoint, target)
-    names = list(ckpt.get("class_names") or [])
-    data_cfg = prediction_data_config(ckpt["config"]["data"], int(ckpt["model_args"]["kwargs"]["num_classes"]))
+    model, data_cfg, names, average = load_for_prediction(checkpoint, weights, target)
+    results: list[VideoPrediction] = [VideoPrediction(str(v), None, "not run") for v in videos]
     with tempfile.TemporaryDirectory() as tmp:
         listing = Path(tmp) / "videos.txt"
         listing.write_text("".join(f"{Path(v).resolve()} 0\n" for v in videos), encoding="utf-8")
         dataset = build_dataset({**data_cfg, "test_list": str(listing), "root": "/"}, "test")
-        loader = eval_loader(dataset, distributed.DistInfo(device=target), 1, 0)
-        probs = predict(model, loader, target, ckpt["config"]["eval"]["average"]).probs
-    results = []
-    for row in probs:
-        values, classes = row.topk(min(top_k, row.numel()))
-        pairs = zip(values.tolist(), classes.tolist(), strict=True)
-        results.append([(names[c] if c < len(names) else str(c), v) for v, c in pairs])
+        loader = DataLoader(_Tolerant(dataset), batch_size=batch_size, num_workers=num_workers, collate_fn=_collate)
+        done = 0
+        with torch.no_grad():
+            for batch in loader:
+                for index, error in batch["errors"]:
+                    results[index] = VideoPrediction(str(videos[index]), None, error)
+                if "clip" in batch:
+                    clips = batch["clip"].to(target)
+                    clips = clips[:, None] if clips.ndim == 5 else clips
+                    b, v = clips.shape[:2]
+                    probs = average_views(model(clips.flatten(0, 1)).reshape(b, v, -1), average)
+                    for index, row in zip(batch["index"].tolist(), probs.cpu(), strict=True):
+                        values, classes = row.topk(min(top_k, row.numel()))
+                        top = [
+                            (names[c] if c < len(names) else str(c), p)
+                            for p, c in zip(values.tolist(), classes.tolist(), strict=True)
+                        ]
+                        results[index] = VideoPrediction(str(videos[index]), top)
+                done += len(batch["errors"]) + (b if "clip" in batch else 0)
+                if progress is not None:
+                    progress(done, len(videos))
     return results
+
+
+def predict_videos(
+    videos: Sequence[str | Path], checkpoint: str | Path, top_k: int = 5, device: str = "auto"
+) -> list[list[tuple[str, float]]]:
+    """Top-``k`` (class name, probability) for each video file, with the checkpoint's test-time data settings.
+
+    Raises ``ValueError`` naming the files that could not be read (:func:`predict_files` carries on instead).
+    """
+    results = predict_files(videos, checkpoint, top_k, device)
+    failed = [f"{r.video}: {r.error}" for r in results if r.error]
+    if failed:
+        raise ValueError("; ".join(failed))
+    return [r.top for r in results]
 
 
 def prediction_data_config(data_cfg: Mapping[str, Any], num_classes: int) -> dict[str, Any]:

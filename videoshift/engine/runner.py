@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import logging
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +12,7 @@ from typing import Any
 import torch
 from torch.utils.data import DataLoader, Dataset, default_collate
 
+from videoshift.data.annotations import Sample
 from videoshift.data.datasets import eval_sampling
 from videoshift.engine import checkpointing, distributed
 from videoshift.engine.config import experiment_configs
@@ -176,31 +176,29 @@ def predict_files(
     target = distributed.resolve_device(device)
     model, data_cfg, names, average = load_for_prediction(checkpoint, weights, target)
     results: list[VideoPrediction] = [VideoPrediction(str(v), None, "not run") for v in videos]
-    with tempfile.TemporaryDirectory() as tmp:
-        listing = Path(tmp) / "videos.txt"
-        listing.write_text("".join(f"{Path(v).resolve()} 0\n" for v in videos), encoding="utf-8")
-        dataset = build_dataset({**data_cfg, "test_list": str(listing), "root": "/"}, "test")
-        loader = DataLoader(_Tolerant(dataset), batch_size=batch_size, num_workers=num_workers, collate_fn=_collate)
-        done = 0
-        with torch.no_grad():
-            for batch in loader:
-                for index, error in batch["errors"]:
-                    results[index] = VideoPrediction(str(videos[index]), None, error)
-                if "clip" in batch:
-                    clips = batch["clip"].to(target)
-                    clips = clips[:, None] if clips.ndim == 5 else clips
-                    b, v = clips.shape[:2]
-                    probs = average_views(model(clips.flatten(0, 1)).reshape(b, v, -1), average)
-                    for index, row in zip(batch["index"].tolist(), probs.cpu(), strict=True):
-                        values, classes = row.topk(min(top_k, row.numel()))
-                        top = [
-                            (names[c] if c < len(names) else str(c), p)
-                            for p, c in zip(values.tolist(), classes.tolist(), strict=True)
-                        ]
-                        results[index] = VideoPrediction(str(videos[index]), top)
-                done += len(batch["errors"]) + (b if "clip" in batch else 0)
-                if progress is not None:
-                    progress(done, len(videos))
+    samples = [Sample(str(Path(v).resolve()), (0,)) for v in videos]
+    dataset = build_dataset(data_cfg, "test", samples=samples)
+    loader = DataLoader(_Tolerant(dataset), batch_size=batch_size, num_workers=num_workers, collate_fn=_collate)
+    done = 0
+    with torch.no_grad():
+        for batch in loader:
+            for index, error in batch["errors"]:
+                results[index] = VideoPrediction(str(videos[index]), None, error)
+            if "clip" in batch:
+                clips = batch["clip"].to(target)
+                clips = clips[:, None] if clips.ndim == 5 else clips
+                b, v = clips.shape[:2]
+                probs = average_views(model(clips.flatten(0, 1)).reshape(b, v, -1), average)
+                for index, row in zip(batch["index"].tolist(), probs.cpu(), strict=True):
+                    values, classes = row.topk(min(top_k, row.numel()))
+                    top = [
+                        (names[c] if c < len(names) else str(c), p)
+                        for p, c in zip(values.tolist(), classes.tolist(), strict=True)
+                    ]
+                    results[index] = VideoPrediction(str(videos[index]), top)
+            done += len(batch["errors"]) + (b if "clip" in batch else 0)
+            if progress is not None:
+                progress(done, len(videos))
     return results
 
 

@@ -281,6 +281,11 @@ def test_deit_factories_default_to_the_papers_model(name):
             assert op.pattern == "official"
         elif isinstance(op, TokenChannelShift):
             assert op.shift_div == TSM_SHIFT_DIV
+    torch.manual_seed(0)
+    x = torch.randn(2 * 4, 5, 16)  # the modules' own defaults: 2 clips of 4 frames, 5 tokens, 16 channels
+    torch.testing.assert_close(TokenChannelShift(4).shift(x), _deit_tsm_reference(x, 4), rtol=0, atol=0)
+    tps = PatchTokenShift(4, (2, 2), 1)
+    torch.testing.assert_close(tps.shift(x), _deit_tps_reference(x, 4, (2, 2)), rtol=0, atol=0)
 
 
 # -------------------------------------------------------------------------------------------------- recipes

@@ -1,0 +1,75 @@
+"""What evaluation computes and writes, pinned value by value (found by mutation testing: scripts/mutation.sh metrics).
+
+Top-5 as a percentage over videos, the shape checks of the metric functions, the autocast dtype of each ``amp``
+setting on each device type, and the files ``save_results`` writes (folders created, default class names, summary
+keys, the confusion matrix, ``results.json`` layout).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import warnings
+
+import numpy as np
+import pytest
+import torch
+
+from videoshift.engine.evaluate import autocast, save_results
+from videoshift.engine.metrics import aggregate_by_key, average_views, classification_metrics
+
+
+def test_top5_is_the_percentage_of_videos_with_the_label_in_the_five_best():
+    probs = torch.tensor([[0.5, 0.2, 0.1, 0.08, 0.07, 0.05]] * 4)  # class 5 is sixth, class 4 fifth
+    labels = torch.tensor([0, 4, 5, 5])
+    result = classification_metrics(probs, labels)
+    assert result["top1"] == 25.0 and result["top5"] == 50.0
+    single = classification_metrics(probs[:1], labels[:1])  # one video is enough to score
+    assert single["count"] == 1 and single["top1"] == 100.0
+
+
+def test_metric_functions_reject_bad_shapes_naming_them():
+    with pytest.raises(ValueError, match=r"logits must be \(B, V, K\), got shape \(2, 3\)"):
+        average_views(torch.zeros(2, 3))
+    with pytest.raises(ValueError, match=r"got 2 keys for 3 rows"):
+        aggregate_by_key(torch.zeros(3, 2), torch.zeros(3), ["a", "b"])
+    with pytest.raises(ValueError, match=r"got \(3, 4\) and \(2,\)"):
+        classification_metrics(torch.zeros(3, 4), torch.zeros(2))  # 2-D probs, labels of another length
+    with pytest.raises(ValueError, match=r"got \(3, 4, 1\) and \(3,\)"):
+        classification_metrics(torch.zeros(3, 4, 1), torch.zeros(3))  # matching length, probs not 2-D
+    with pytest.raises(ValueError, match=r"^no predictions to score$"):
+        classification_metrics(torch.zeros(0, 4), torch.zeros(0))
+
+
+def test_autocast_dtype_of_each_setting():
+    cpu, cuda = torch.device("cpu"), torch.device("cuda")  # a CUDA autocast object can be built without a GPU
+    assert isinstance(autocast(cpu, "none"), contextlib.nullcontext)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "CUDA is not available": the object still records its settings
+        assert autocast(cuda, "fp16").fast_dtype == torch.float16
+        assert autocast(cuda, "bf16").fast_dtype == torch.bfloat16
+    bf16 = autocast(cpu, "bf16")
+    assert (bf16.device, bf16.fast_dtype) == ("cpu", torch.bfloat16)
+    with bf16:
+        assert torch.is_autocast_enabled("cpu")
+    with pytest.raises(ValueError, match=r"^train.amp='fp16' needs a CUDA device; use 'bf16' on the CPU$"):
+        autocast(cpu, "fp16")
+
+
+def test_save_results_writes_the_summary_and_the_confusion(tmp_path):
+    result = classification_metrics(torch.tensor([[0.9, 0.1], [0.2, 0.8], [0.6, 0.4]]), torch.tensor([0, 1, 1]))
+    out = tmp_path / "a" / "b"  # parents are created
+    path = save_results(result, out)
+    assert path == out / "results.json"
+    text = path.read_text(encoding="utf-8")
+    saved = json.loads(text)
+    assert text == json.dumps(saved, indent=1)
+    assert set(saved) == {"top1", "top5", "mean_class_acc", "loss", "count", "per_class", "confusion"}
+    assert saved["confusion"] == [[1, 0], [1, 1]]
+    assert [(c["class"], c["name"], c["accuracy"], c["support"]) for c in saved["per_class"]] == [
+        (0, "0", 100.0, 1),
+        (1, "1", 50.0, 2),
+    ]
+    assert torch.equal(torch.from_numpy(np.load(out / "confusion.npy")), result["confusion"])
+    named = json.loads(save_results(result, tmp_path / "named", ["left", "right"]).read_text())
+    assert [c["name"] for c in named["per_class"]] == ["left", "right"]

@@ -37,7 +37,17 @@ def _tsn_train_support(total: int, n: int, clip_len: int, interval: int) -> list
 
 @pytest.mark.parametrize(
     ("n", "clip_len", "interval", "total"),
-    [(8, 1, 1, 80), (8, 1, 1, 43), (4, 2, 2, 40), (4, 3, 1, 5), (8, 1, 1, 6), (3, 2, 3, 7), (2, 4, 2, 5)],
+    [
+        (8, 1, 1, 80),
+        (8, 1, 1, 43),
+        (8, 1, 1, 10),
+        (4, 2, 2, 40),
+        (4, 3, 1, 5),
+        (4, 3, 1, 4),
+        (8, 1, 1, 6),
+        (3, 2, 3, 7),
+        (2, 4, 2, 5),
+    ],
 )
 def test_tsn_train_draws_cover_exactly_the_rule(n, clip_len, interval, total):
     draws = _draws(TSNSampler(num_frames=n, clip_len=clip_len, frame_interval=interval), total)

@@ -10,12 +10,13 @@ from __future__ import annotations
 import contextlib
 import json
 import warnings
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 import torch
 
-from videoshift.engine.evaluate import autocast, save_results
+from videoshift.engine.evaluate import Predictions, autocast, save_results, score, video_keys
 from videoshift.engine.metrics import aggregate_by_key, average_views, classification_metrics
 
 
@@ -73,3 +74,34 @@ def test_save_results_writes_the_summary_and_the_confusion(tmp_path):
     assert torch.equal(torch.from_numpy(np.load(out / "confusion.npy")), result["confusion"])
     named = json.loads(save_results(result, tmp_path / "named", ["left", "right"]).read_text())
     assert [c["name"] for c in named["per_class"]] == ["left", "right"]
+
+
+def test_average_views_defaults_to_averaging_probabilities():
+    logits = torch.tensor([[[2.0, 0.0], [0.0, 4.0]]])
+    torch.testing.assert_close(average_views(logits), average_views(logits, "prob"), rtol=0, atol=0)
+    assert not torch.allclose(average_views(logits), average_views(logits, "score"))
+
+
+def test_save_results_rejects_class_names_of_another_count(tmp_path):
+    result = classification_metrics(torch.tensor([[0.9, 0.1]]), torch.tensor([0]))
+    with pytest.raises(ValueError):
+        save_results(result, tmp_path, ["left", "right", "up"])
+
+
+class _Listed:
+    def __init__(self, paths):
+        self.samples = [SimpleNamespace(path=p) if p is not None else SimpleNamespace() for p in paths]
+
+
+def test_video_keys_group_clips_of_one_video_only_when_a_video_repeats():
+    repeated = _Listed(["a.mp4", "b.mp4", "a.mp4", "b.mp4"])
+    assert video_keys(repeated, torch.tensor([2, 1, 0, 3])) == ["a.mp4", "b.mp4", "a.mp4", "b.mp4"]
+    assert video_keys(repeated, torch.tensor([3, 0])) is None  # no video repeats among these items
+    assert video_keys(_Listed(["a.mp4", "b.mp4"]), torch.tensor([0, 1])) is None
+    assert video_keys(_Listed(["a.mp4", None, "a.mp4"]), torch.tensor([0, 1, 2])) is None  # a sample without a path
+    assert video_keys(object(), torch.tensor([0])) is None  # no samples list (synthetic data)
+    scored = score(
+        Predictions(torch.tensor([[0.9, 0.1], [0.2, 0.8], [0.4, 0.6]]), torch.tensor([0, 0, 1]), torch.arange(3)),
+        video_keys(_Listed(["a", "a", "b"]), torch.arange(3)),
+    )
+    assert (scored["top1"], scored["video_top1"], scored["video_count"]) == (pytest.approx(200 / 3), 100.0, 2)

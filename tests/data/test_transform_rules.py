@@ -138,7 +138,8 @@ def test_frames_must_be_uint8_rgb_clips_and_labels_keep_their_dtype():
 
 
 def test_label_maps_round_trip_and_trailing_blank_lines_are_ignored(tmp_path):
-    path = write_label_map(tmp_path / "sub" / "labels.txt", ["a b", "c"])
+    path = write_label_map(tmp_path / "a" / "b" / "labels.txt", ["x"])  # missing parents are created
+    assert write_label_map(path, ["a b", "c"]) == path  # and an existing folder is fine
     assert path.read_text() == "a b\nc\n"
     assert read_label_map(path) == ["a b", "c"]
     path.write_text("a\nb\n\n\n")

@@ -39,7 +39,7 @@ TESTS[resume]="tests/engine/test_train.py tests/engine/test_resume_exactness.py"
 ALL="ops patch layout samplers transforms readers metrics checkpointing"
 
 groups=${*:-$ALL}
-export OMP_NUM_THREADS=1 MKL_NUM_THREADS=1  # mutmut forks a process per mutant after torch has started
+export OMP_NUM_THREADS=1 MKL_NUM_THREADS=1  # one thread per mutant worker (JOBS workers run at once)
 echo "mutation testing in $WORK"
 for group in $groups; do
     [[ -n "${MODULES[$group]:-}" ]] || { echo "unknown group $group (groups: $ALL)" >&2; exit 2; }
@@ -53,6 +53,9 @@ for group in $groups; do
         for module in ${MODULES[$group]}; do echo "    $module"; done
         echo "pytest_add_cli_args_test_selection ="
         for test in ${TESTS[$group]}; do echo "    $test"; done
+        # workers fork from a server that has only collected the tests: no cache (layouts, compiled shift plans)
+        # filled by the clean run can hide a mutant, and torch is not forked after it has started threads
+        echo "process_isolation = forkserver"
     } > "$dir/setup.cfg"
     (cd "$dir" && "$PYTHON" -m mutmut run --max-children "$JOBS" > run.log 2>&1 || true)
     (cd "$dir" && "$PYTHON" -m mutmut results --all true > results.txt 2>&1 || true)

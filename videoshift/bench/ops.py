@@ -11,7 +11,6 @@ clone this is one copy each way, the floor for a shift as well.
 
 from __future__ import annotations
 
-import argparse
 import statistics
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,7 +21,6 @@ from torch import Tensor
 
 from videoshift.bench.common import time_callable
 from videoshift.ops import patch_shift, pst_channel_shift, resolve_pattern, spatiotemporal_shift, temporal_shift
-from videoshift.report import add_output_arguments, environment, report
 
 Op = Callable[[Tensor], Tensor]
 
@@ -200,33 +198,12 @@ def measure(
 COLUMNS = ("op", "shape", "pass", "shift_ms", "naive_ms", "clone_ms", "shift/clone", "naive/shift")
 
 
-def run(args: argparse.Namespace) -> int:
-    """Entry point of ``videoshift bench ops``."""
-    threads = torch.get_num_threads()
-    if args.threads is not None:
-        torch.set_num_threads(args.threads)
-    try:
-        device = torch.device(args.device)
-        dtype = getattr(torch, args.dtype)
-        rows = []
-        for case in cases(args.size):
-            rows += measure(case, warmup=args.warmup, repeats=args.repeats, device=device, dtype=dtype, stat=args.stat)
-        title = f"shift operators vs naive and clone ({args.size} sizes, {args.stat} of {args.repeats} calls, ms)"
-        report(title, rows, COLUMNS, environment(device, dtype), json_path=args.json, markdown_path=args.markdown)
-    finally:
-        torch.set_num_threads(threads)
-    return 0
-
-
-def add_parser(bench_subparsers: argparse._SubParsersAction) -> None:
-    """Add ``videoshift bench ops``."""
-    parser = bench_subparsers.add_parser("ops", help="time the shift operators against naive versions and clone()")
-    parser.add_argument("--size", choices=tuple(SIZES), default="paper", help="input sizes (default: paper)")
-    parser.add_argument("--repeats", type=int, default=20, help="timed calls per candidate")
-    parser.add_argument("--stat", choices=("min", "median"), default="min", help="statistic of the timed calls")
-    parser.add_argument("--warmup", type=int, default=5, help="untimed rounds before timing")
-    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
-    parser.add_argument("--device", default="cpu", help="cpu or cuda[:N]")
-    parser.add_argument("--dtype", choices=("float32", "float16", "bfloat16"), default="float32")
-    add_output_arguments(parser)
-    parser.set_defaults(func=run)
+def benchmark(
+    size: str, *, warmup: int, repeats: int, device: torch.device, dtype: torch.dtype, stat: str = "min"
+) -> list[dict]:
+    """The rows of :func:`measure` for every case of :func:`cases` at ``size`` (a key of :data:`SIZES`)."""
+    return [
+        row
+        for case in cases(size)
+        for row in measure(case, warmup=warmup, repeats=repeats, device=device, dtype=dtype, stat=stat)
+    ]

@@ -14,7 +14,6 @@ load on the machine affects them alike); ``loader`` rows run a ``DataLoader`` wi
 
 from __future__ import annotations
 
-import statistics
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -23,6 +22,7 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset
 
+from videoshift.bench.common import time_in_turns
 from videoshift.data.readers import PyAVReader, count_frames
 from videoshift.data.samplers import DenseSampler, FrameSampler, TSNSampler
 
@@ -72,18 +72,10 @@ def _loader_clips_per_s(path: Path, sampler: FrameSampler, method: str, workers:
     return clips / (time.perf_counter() - start)
 
 
-def _interleaved_ms(readers: dict[str, Reader], path: Path, clips: list[np.ndarray]) -> dict[str, list[float]]:
-    """Wall times (ms) per reader of ``clips[1:]`` (``clips[0]`` warms up), the readers taking turns clip by clip
-    so that other load on the machine affects them alike."""
-    for read in readers.values():
-        read(path, clips[0])
-    times: dict[str, list[float]] = {name: [] for name in readers}
-    for clip in clips[1:]:
-        for name, read in readers.items():
-            start = time.perf_counter()
-            read(path, clip)
-            times[name].append((time.perf_counter() - start) * 1e3)
-    return times
+def _reading(read: Reader, path: Path, clips: Sequence[np.ndarray]) -> Callable[[], torch.Tensor]:
+    """A call that reads the next of ``clips`` each time it is called."""
+    next_clip = iter(clips).__next__
+    return lambda: read(path, next_clip())
 
 
 def _measure(
@@ -92,13 +84,18 @@ def _measure(
     """Rows of one video × sampling case, one per reading method (all methods read the same random clips)."""
     total = count_frames(path)
     rng = np.random.default_rng(0)
-    times = _interleaved_ms(_readers(), path, [sampler(total, rng=rng) for _ in range(repeats + 1)])
-    full = statistics.median(times["full"])
+    clips = [sampler(total, rng=rng) for _ in range(repeats + 1)]
+    readers = _readers()
+    # The readers take turns clip by clip, so that other load on the machine affects them alike; every reader
+    # reads the same clips, the first one in the untimed warm-up round.
+    timings = time_in_turns([_reading(read, path, clips) for read in readers.values()], warmup=1, repeats=repeats)
+    times = dict(zip(readers, timings, strict=True))
+    full = times["full"].median_ms
     rows = []
-    for method, samples in times.items():
-        median = statistics.median(samples)
+    for method, timing in times.items():
+        median = timing.median_ms
         row = {"case": f"{path.name} {sampling}", "method": method, "frames": total, "median_ms": median}
-        row |= {"min_ms": min(samples), "clips_per_s": 1e3 / median, "speedup_vs_full": full / median}
+        row |= {"min_ms": timing.min_ms, "clips_per_s": 1e3 / median, "speedup_vs_full": full / median}
         if workers > 0 and method != "sequential":
             row["loader_clips_per_s"] = _loader_clips_per_s(path, sampler, method, workers, loader_clips)
         rows.append(row)

@@ -19,7 +19,7 @@ import torch
 import yaml
 from torch import nn
 
-from videoshift.bench.common import Timing, summarize, time_callable
+from videoshift.bench.common import time_in_turns
 from videoshift.bench.memory import (
     MODES,
     ModelSpec,
@@ -46,22 +46,6 @@ PAPER_KEYS = {
     "throughput_vps": "paper_vps",
     "params_m": "paper_params_m",
 }
-
-
-def time_in_turns(calls: Sequence[Callable[[], object]], *, warmup: int, repeats: int, device: str) -> list[Timing]:
-    """Timings of ``repeats`` calls of each callable, the callables taking turns call by call.
-
-    Taking turns exposes every model to the same machine load, which on a shared CPU drifts
-    within seconds; timing one model after another would turn the drift into false ratios.
-    """
-    for _ in range(warmup):
-        for call in calls:
-            call()
-    samples: list[list[float]] = [[] for _ in calls]
-    for _ in range(repeats):
-        for call, times in zip(calls, samples, strict=True):
-            times.append(time_callable(call, warmup=0, repeats=1, device=device).median_ms)
-    return [summarize(times) for times in samples]
 
 
 def _inference(model: nn.Module, clip: torch.Tensor) -> Callable[[], object]:

@@ -11,7 +11,6 @@ clone this is one copy each way, the floor for a shift as well.
 
 from __future__ import annotations
 
-import statistics
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
@@ -19,7 +18,7 @@ from functools import partial
 import torch
 from torch import Tensor
 
-from videoshift.bench.common import time_callable
+from videoshift.bench.common import time_in_turns
 from videoshift.ops import patch_shift, pst_channel_shift, resolve_pattern, spatiotemporal_shift, temporal_shift
 
 Op = Callable[[Tensor], Tensor]
@@ -139,24 +138,6 @@ def _forward_backward(op: Op, x: Tensor, grad: Tensor) -> Callable[[], None]:
     return run
 
 
-def _interleaved(fns: dict[str, Callable[[], object]], *, warmup: int, repeats: int, device: torch.device) -> dict:
-    """Per candidate, the timings of ``repeats`` calls made in turn with the others.
-
-    Taking turns exposes every candidate to the same machine load, which on a shared CPU drifts
-    by whole factors within seconds. Each timed call directly follows an untimed call of the same
-    candidate, so it finds the allocator as it leaves it itself (a 25 MB output otherwise comes
-    back page-faulted after a candidate that fragments memory, ~10 ms here, whoever is timed).
-    """
-    for _ in range(warmup):
-        for fn in fns.values():
-            fn()
-    samples: dict[str, list[float]] = {label: [] for label in fns}
-    for _ in range(repeats):
-        for label, fn in fns.items():
-            samples[label].append(time_callable(fn, warmup=1, repeats=1, device=device).median_ms)
-    return samples
-
-
 def measure(
     case: Case, *, warmup: int, repeats: int, device: torch.device, dtype: torch.dtype, stat: str = "min"
 ) -> list[dict]:
@@ -169,7 +150,7 @@ def measure(
     if not torch.equal(case.shift(x), case.naive(x)):
         raise RuntimeError(f"{case.name}: the operator and its naive version disagree")
     candidates = {"shift": case.shift, "naive": case.naive, "clone": torch.clone}
-    pick = min if stat == "min" else statistics.median
+    pick = (lambda timing: timing.min_ms) if stat == "min" else (lambda timing: timing.median_ms)
     rows = []
     for mode in ("forward", "forward+backward"):
         with torch.set_grad_enabled(mode != "forward"):
@@ -178,8 +159,13 @@ def measure(
             else:
                 leaf, grad = x.detach().requires_grad_(True), torch.randn_like(x)
                 fns = {label: _forward_backward(op, leaf, grad) for label, op in candidates.items()}
-            samples = _interleaved(fns, warmup=warmup, repeats=repeats, device=device)
-        times = {label: pick(values) for label, values in samples.items()}
+            # Each timed call directly follows an untimed call of the same candidate, so it finds the allocator
+            # as it leaves it itself (a 25 MB output otherwise comes back page-faulted after a candidate that
+            # fragments memory, ~10 ms here, whoever is timed).
+            timings = time_in_turns(
+                list(fns.values()), warmup=warmup, repeats=repeats, device=device, untimed_before_each=1
+            )
+        times = {label: pick(timing) for label, timing in zip(fns, timings, strict=True)}
         rows.append(
             {
                 "op": case.name,

@@ -5,7 +5,6 @@ import json
 import pytest
 from bench_tiny_models import expected_macs, expected_params, register
 
-from videoshift.bench.memory import ModelSpec, RunSettings, build_model, make_clip
 from videoshift.bench.models import (
     _training_step,
     add_ratios,
@@ -17,6 +16,7 @@ from videoshift.bench.models import (
 )
 from videoshift.bench.plot import plot_models
 from videoshift.bench.presets import PRESETS, Preset
+from videoshift.bench.specs import ModelSpec, RunSettings, build_model, make_clip
 from videoshift.cli import main
 from videoshift.models import registry
 from videoshift.models.complexity import count_macs, count_params

@@ -17,9 +17,10 @@ import torch
 
 from videoshift.bench import data, deploy, models, ops
 from videoshift.bench.common import torch_threads
-from videoshift.bench.memory import MODES, RunSettings
+from videoshift.bench.memory import MODES
 from videoshift.bench.models import STATS
 from videoshift.bench.presets import PRESETS
+from videoshift.bench.specs import RunSettings
 from videoshift.report import add_output_arguments, environment, report
 
 MEMORY_CHOICES = {"all": MODES, "inference": ("inference",), "none": ()}

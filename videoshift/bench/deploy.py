@@ -17,7 +17,8 @@ from typing import Any
 import torch
 
 from videoshift.bench.common import time_in_turns
-from videoshift.bench.memory import STREAM, ModelSpec, RunSettings, build_model, make_clip, peak_memory
+from videoshift.bench.memory import STREAM, peak_memory
+from videoshift.bench.specs import ModelSpec, RunSettings, build_model, make_clip
 
 MIB = 2**20
 ONNX_COLUMNS = ("model", "exporter", "torch_ms", "ort_ms", "ort_x", "max_abs_diff")

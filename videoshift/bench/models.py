@@ -20,17 +20,9 @@ import yaml
 from torch import nn
 
 from videoshift.bench.common import time_in_turns
-from videoshift.bench.memory import (
-    MODES,
-    ModelSpec,
-    RunSettings,
-    build_model,
-    import_modules,
-    make_clip,
-    peak_memory,
-    training_step,
-)
+from videoshift.bench.memory import MODES, peak_memory
 from videoshift.bench.presets import Preset, get_preset
+from videoshift.bench.specs import ModelSpec, RunSettings, build_model, import_modules, make_clip, training_step
 from videoshift.models import is_model, list_models
 from videoshift.models.complexity import count_macs, count_params
 from videoshift.models.papers import PaperRow

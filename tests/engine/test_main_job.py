@@ -48,7 +48,9 @@ def test_default_job_end_to_end_prints_seed_table_and_saves_json_markdown_png(tm
         assert row["paper_top1"] > 0 and row["latency_x"] > 0
     # every family is measured against its 2D model, which has ratio 1; shifts cost no GMACs or parameters
     assert rows["swin2d"]["latency_x"] == 1 and rows["tsn"]["latency_x"] == 1
-    assert rows["pst"]["gmacs"] == rows["swin2d"]["gmacs"] and rows["pst"]["params"] == rows["swin2d"]["params"]
+    assert rows["pst"]["gmacs"] == rows["swin2d"]["gmacs"]
+    # PST's only extra parameters: relative-position tables that span the frames a patch shift brings together
+    assert 0 < rows["pst"]["params"] - rows["swin2d"]["params"] < 0.02 * rows["swin2d"]["params"]
     assert rows["joint3d"]["gmacs"] > rows["swin2d"]["gmacs"]
     assert rows["stsm"]["gmacs"] == rows["tsm"]["gmacs"] == rows["tsn"]["gmacs"]
     assert rows["stsm"]["params"] == rows["tsm"]["params"] == rows["tsn"]["params"]

@@ -85,7 +85,16 @@ def run_train(args: argparse.Namespace) -> int:
         env = {**environment(device), "seed": seed}
         title = f"videoshift train {cfg['name']} (seed {seed})"
         stem = args.work_dir / cfg["name"]
-        report(title, rows, columns, env, json_path=stem.with_suffix(".json"), markdown_path=stem.with_suffix(".md"))
+        width = None if sys.stdout.isatty() else 200  # piped: do not fold the wide table to 80 columns
+        report(
+            title,
+            rows,
+            columns,
+            env,
+            json_path=stem.with_suffix(".json"),
+            markdown_path=stem.with_suffix(".md"),
+            width=width,
+        )
         for copy, suffix in ((args.json, ".json"), (args.markdown, ".md")):  # where the command line asks, too
             if copy is not None:
                 copy.parent.mkdir(parents=True, exist_ok=True)

@@ -115,11 +115,13 @@ def measure_latencies(
     """Inference latency in ms of each ``(model, clip)`` on its clip (batch 1, no grad, the current threads).
 
     Models take turns (``rounds`` rounds of ``repeats`` forward passes each, after two warm-up passes), and each
-    gets the fastest round's mean: a neighbour's load on a shared machine slows rounds, never speeds them, so the
-    fastest round is the model's own cost and every model is measured under the same conditions.
+    gets the fastest round's mean: a neighbour's load slows rounds, never speeds them. With one torch thread the
+    clock is the CPU time of this thread (the forward pass runs on it), which a busy shared machine does not
+    inflate by descheduling; with more threads it is the wall clock.
     """
     import time
 
+    clock = time.thread_time if torch.get_num_threads() == 1 else time.perf_counter
     best = [math.inf] * len(models)
     with torch.inference_mode():
         for model, clip in models:
@@ -128,10 +130,10 @@ def measure_latencies(
                 model(clip)
         for _ in range(rounds):
             for index, (model, clip) in enumerate(models):
-                start = time.perf_counter()
+                start = clock()
                 for _ in range(repeats):
                     model(clip)
-                best[index] = min(best[index], (time.perf_counter() - start) / repeats * 1e3)
+                best[index] = min(best[index], (clock() - start) / repeats * 1e3)
     return best
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -68,15 +69,20 @@ def _setup_logging() -> None:
 
 
 def run_train(args: argparse.Namespace) -> int:
-    """Train every run of the config and print the side-by-side table."""
+    """Train every run of the config, print the side-by-side table and save it (JSON, Markdown, PNG) in the
+    work dir as ``<config name>.json``, ``.md`` and ``.png``."""
     from videoshift.engine import distributed
     from videoshift.engine.config import load_config
-    from videoshift.engine.runner import train_runs
+    from videoshift.engine.runner import plot_comparison, train_runs
     from videoshift.engine.train import TrainingDiverged
     from videoshift.report import environment, report
 
     _setup_logging()
     cfg = load_config(args.config, args.overrides)
+    seed = cfg["train"]["seed"]
+    main_rank = os.environ.get("RANK", "0") == "0"  # torchrun: one table, from rank 0
+    if main_rank:
+        print(f"videoshift train {cfg['name']}: seed {seed} (--set train.seed=N to change)", flush=True)
     try:
         rows = train_runs(cfg, args.work_dir, resume=args.resume)
     except TrainingDiverged as exc:
@@ -84,19 +90,33 @@ def run_train(args: argparse.Namespace) -> int:
         return 1
     finally:
         distributed.cleanup()
-    if os.environ.get("RANK", "0") == "0":  # torchrun: one table, from rank 0
-        columns = ["name", "model", "top1", "top5", "params", "gmacs", "minutes"]
+    if main_rank:
+        columns = ["name", "model", "top1", "best_epoch", "top5", "params", "gmacs", "latency_ms", "latency_x"]
+        if any(row.get("paper_top1") is not None for row in rows):
+            columns += ["paper_top1", "paper_gmacs"]
+        columns.append("minutes")
         for row in rows:
             print(f"{row['name']}: {row['run_dir']}")
         device = distributed.resolve_device(cfg["train"]["device"])
+        env = {**environment(device), "seed": seed}
+        title = f"videoshift train {cfg['name']} (seed {seed})"
+        stem = args.work_dir / cfg["name"]
+        width = None if sys.stdout.isatty() else 200  # piped: do not fold the wide table to 80 columns
         report(
-            f"videoshift train {cfg['name']}",
+            title,
             rows,
             columns,
-            environment(device),
-            json_path=args.json,
-            markdown_path=args.markdown,
+            env,
+            json_path=stem.with_suffix(".json"),
+            markdown_path=stem.with_suffix(".md"),
+            width=width,
         )
+        for copy, suffix in ((args.json, ".json"), (args.markdown, ".md")):  # where the command line asks, too
+            if copy is not None:
+                copy.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(stem.with_suffix(suffix), copy)
+        plot_comparison(rows, stem.with_suffix(".png"), title)
+        print(f"table: {stem.with_suffix('.json')}, {stem.with_suffix('.md')}, {stem.with_suffix('.png')}")
     return 0
 
 

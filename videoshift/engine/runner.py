@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import copy
+import json
 import logging
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,34 +27,132 @@ log = logging.getLogger("videoshift.train")
 
 
 def train_runs(
-    cfg: Mapping[str, Any], work_dir: str | Path, resume: bool = False, datasets=None
+    cfg: Mapping[str, Any], work_dir: str | Path, resume: bool = False, datasets=None, latency: bool = True
 ) -> list[dict[str, Any]]:
     """Train the config (or each of its ``experiments``) into ``work_dir/<name>``; one summary row per run.
 
-    Rows hold ``name``, ``top1`` (best val top-1), ``top5``, ``mean_class_acc`` (last evaluation), ``params``,
-    ``gmacs`` (multiply-adds of one clip, the papers' "FLOPs"), ``minutes`` and ``run_dir``.
+    Rows hold ``name``, ``model``, ``family`` (``swin`` or ``cnn``), ``top1`` (best val top-1), ``best_epoch``,
+    ``top5`` (at the best epoch), ``mean_class_acc`` (last evaluation), ``params``, ``gmacs`` (multiply-adds of
+    one clip, the papers' "FLOPs"), ``minutes``, ``run_dir``, the paper's numbers when the run names a
+    ``paper.row`` (``paper_top1``, ``paper_gmacs``), and with ``latency`` the measured inference latency
+    (``latency_ms``) and its ratio to the 2D model of the run's family (``latency_x``, see :func:`add_latencies`).
     """
+    from videoshift.engine.progress import JobProgress
     from videoshift.models.complexity import count_macs, count_params
 
-    rows = []
-    for run_cfg in experiment_configs(cfg):
-        trainer = Trainer(run_cfg, Path(work_dir) / run_cfg["name"], datasets=datasets)
-        summary = trainer.fit(resume=resume)
+    rows, models, runs = [], [], experiment_configs(cfg)
+    job = JobProgress([int(run_cfg["train"]["epochs"]) for run_cfg in runs])
+    for index, run_cfg in enumerate(runs):
+        with job.run(index, run_cfg["name"], run_cfg["model"]["name"]):
+            trainer = Trainer(run_cfg, Path(work_dir) / run_cfg["name"], datasets=datasets)
+            summary = trainer.fit(resume=resume)
         clip = trainer.train_set[0]["clip"][None].to(trainer.dist.device)  # (1, C, T, H, W)
+        best = best_record(summary.run_dir / "metrics.jsonl")
+        model = trainer.model.eval()
         rows.append(
             {
                 "name": summary.name,
                 "model": run_cfg["model"]["name"],
+                "family": model_family(model),
                 "top1": summary.best_top1,
-                "top5": summary.last.get("top5"),
+                "best_epoch": best.get("epoch"),
+                "top5": best.get("top5", summary.last.get("top5")),
                 "mean_class_acc": summary.last.get("mean_class_acc"),
-                "params": count_params(trainer.model),
-                "gmacs": count_macs(trainer.model, clip) / 1e9,
+                "params": count_params(model),
+                "gmacs": count_macs(model, clip) / 1e9,
                 "minutes": summary.seconds / 60.0,
                 "run_dir": str(summary.run_dir),
+                **paper_numbers(run_cfg),
             }
         )
+        models.append((model, clip))
+    if latency:
+        add_latencies(rows, models)
     return rows
+
+
+def best_record(metrics_path: Path) -> dict[str, Any]:
+    """The evaluation record (a ``metrics.jsonl`` line) with the highest top-1, the earliest among equals."""
+    if not metrics_path.is_file():
+        return {}
+    records = [json.loads(line) for line in metrics_path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return max(records, key=lambda r: r["top1"], default={})  # max keeps the first of equal maxima
+
+
+def paper_numbers(run_cfg: Mapping[str, Any]) -> dict[str, Any]:
+    """``paper_top1`` and ``paper_gmacs`` of the run's ``paper.row`` (empty when it names none)."""
+    from videoshift.engine.config import paper_top1
+    from videoshift.models.papers import paper_row
+
+    if run_cfg["paper"]["row"] is None:
+        return {}
+    row = paper_row(run_cfg["paper"]["row"])
+    return {"paper_row": row.key, "paper_top1": paper_top1(run_cfg), "paper_gmacs": row.gmacs}
+
+
+def model_family(model: torch.nn.Module) -> str:
+    """``"swin"`` for Swin recognizers (2D Swin, Video Swin, PST), ``"cnn"`` for TSN/TSM/STSM, else ``"other"``."""
+    from videoshift.models.shift_cnn import ShiftCNN
+    from videoshift.models.swin_video import SwinVideoRecognizer
+
+    if isinstance(model, SwinVideoRecognizer):
+        return "swin"
+    return "cnn" if isinstance(model, ShiftCNN) else "other"
+
+
+def is_2d(model: torch.nn.Module) -> bool:
+    """Whether a recognizer never mixes frames before its temporal average: no shift, one-frame windows."""
+    from videoshift.models.shift_cnn import ShiftCNN
+    from videoshift.models.swin_video import SwinVideoRecognizer
+
+    if isinstance(model, SwinVideoRecognizer):
+        backbone = model.backbone
+        return backbone.shift.mixing == "none" and backbone.window_size[0] == 1 and backbone.patch_size[0] == 1
+    if isinstance(model, ShiftCNN):
+        return not any(hasattr(m, "shift") for m in model.backbone.modules())
+    return False
+
+
+def measure_latencies(
+    models: Sequence[tuple[torch.nn.Module, torch.Tensor]], rounds: int = 7, repeats: int = 5
+) -> list[float]:
+    """Inference latency in ms of each ``(model, clip)`` on its clip (batch 1, no grad, the current threads).
+
+    Models take turns (``rounds`` rounds of ``repeats`` forward passes each, after two warm-up passes), and each
+    gets the fastest round's mean: a neighbour's load slows rounds, never speeds them. With one torch thread the
+    clock is the CPU time of this thread (the forward pass runs on it), which a busy shared machine does not
+    inflate by descheduling; with more threads it is the wall clock.
+    """
+    import time
+
+    clock = time.thread_time if torch.get_num_threads() == 1 else time.perf_counter
+    best = [math.inf] * len(models)
+    with torch.inference_mode():
+        for model, clip in models:
+            model.eval()
+            for _ in range(2):
+                model(clip)
+        for _ in range(rounds):
+            for index, (model, clip) in enumerate(models):
+                start = clock()
+                for _ in range(repeats):
+                    model(clip)
+                best[index] = min(best[index], (clock() - start) / repeats * 1e3)
+    return best
+
+
+def add_latencies(rows: list[dict[str, Any]], models: Sequence[tuple[torch.nn.Module, torch.Tensor]]) -> None:
+    """Set ``latency_ms`` of every row and ``latency_x``: its ratio to the first 2D model of its family (the
+    TPS paper's Table 6 compares PST with 2D Swin, the STSM paper compares with TSN)."""
+    for row, latency in zip(rows, measure_latencies(models), strict=True):
+        row["latency_ms"] = latency
+    baselines: dict[str, float] = {}
+    for row, (model, _) in zip(rows, models, strict=True):
+        if is_2d(model):
+            baselines.setdefault(row["family"], row["latency_ms"])
+    for row in rows:
+        base = baselines.get(row["family"])
+        row["latency_x"] = row["latency_ms"] / base if base else None
 
 
 def load_trained(checkpoint: str | Path, device: torch.device | str = "cpu") -> tuple[torch.nn.Module, dict[str, Any]]:
@@ -221,3 +321,33 @@ def prediction_data_config(data_cfg: Mapping[str, Any], num_classes: int) -> dic
     keep = ("sampling", "test_sampling", "transform", "backend")
     out = {k: copy.deepcopy(data_cfg[k]) for k in keep if k in data_cfg}
     return {**out, "dataset": "video", "num_classes": num_classes}
+
+
+def plot_comparison(rows: Sequence[Mapping[str, Any]], path: str | Path, title: str = "") -> None:
+    """PNG of top-1 against GMACs per clip, the papers' accuracy-vs-cost style: one marker per run, one colour
+    and marker shape per family, each point labelled with its run name."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(7, 5), layout="constrained")
+    FigureCanvasAgg(figure)
+    axes = figure.subplots()
+    markers = {"swin": "o", "cnn": "s"}
+    for family in dict.fromkeys(row.get("family", "other") for row in rows):
+        own = [row for row in rows if row.get("family", "other") == family and row.get("top1") is not None]
+        axes.scatter(
+            [r["gmacs"] for r in own], [r["top1"] for r in own], marker=markers.get(family, "^"), s=60, label=family
+        )
+        for row in own:
+            axes.annotate(
+                row["name"], (row["gmacs"], row["top1"]), textcoords="offset points", xytext=(5, 4), fontsize=8
+            )
+    axes.margins(x=0.25, y=0.1)
+    axes.set_xlabel("GMACs per clip")
+    axes.set_ylabel("top-1 (%)")
+    axes.set_title(title)
+    axes.grid(alpha=0.3)
+    axes.legend()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, format="png", dpi=100)

@@ -4,7 +4,8 @@ import pytest
 import torch
 from bench_tiny_models import register
 
-from videoshift.bench.memory import ModelSpec, RunSettings, peak_memory
+from videoshift.bench.memory import peak_memory
+from videoshift.bench.specs import ModelSpec, RunSettings
 from videoshift.models import registry
 
 SPEC = ModelSpec("tiny", "bench_tiny_conv3d", {"width": 16}, frames=4, size=128)

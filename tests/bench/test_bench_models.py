@@ -1,15 +1,22 @@
 """``videoshift bench models`` on tiny models: exact counts, ratios, outputs, presets and the plot."""
 
-import argparse
 import json
 
 import pytest
 from bench_tiny_models import expected_macs, expected_params, register
 
-from videoshift.bench.memory import ModelSpec, RunSettings, build_model, make_clip
-from videoshift.bench.models import _training_step, add_ratios, parse_accuracy, parse_model_kwargs, plan
+from videoshift.bench.models import (
+    _training_step,
+    add_ratios,
+    model_names,
+    parse_accuracy,
+    parse_batches,
+    parse_model_kwargs,
+    plan,
+)
 from videoshift.bench.plot import plot_models
 from videoshift.bench.presets import PRESETS, Preset
+from videoshift.bench.specs import ModelSpec, RunSettings, build_model, make_clip
 from videoshift.cli import main
 from videoshift.models import registry
 from videoshift.models.complexity import count_macs, count_params
@@ -132,18 +139,17 @@ def test_parsers_name_bad_input():
     }
     with pytest.raises(ValueError, match="name:key=value"):
         parse_model_kwargs(["window_size=3"])
+    assert parse_batches("1,4") == [1, 4]
+    with pytest.raises(ValueError, match="positive batch sizes"):
+        parse_batches("0")
+    assert model_names(" a,,b ") == ["a", "b"]
     assert parse_accuracy("a=40.6, b=52.2") == {"a": 40.6, "b": 52.2}
     with pytest.raises(ValueError, match="'b'"):
         parse_accuracy("a=1,b")
 
 
-def _args(**kw):
-    defaults = {"models": None, "preset": None, "model_kw": [], "frames": None, "size": None}
-    return argparse.Namespace(**{**defaults, **kw})
-
-
 def test_plan_from_preset_keeps_paper_rows_and_filters():
-    planned, preset = plan(_args(preset="tps-table2e"))
+    planned, preset = plan(preset="tps-table2e")
     assert preset.name == "tps-table2e"
     assert [paper.label for _, paper in planned] == [row.label for row in PRESETS["tps-table2e"].rows]
     sparse = next(spec for spec, paper in planned if paper.label == "Sparse")
@@ -155,19 +161,19 @@ def test_plan_from_preset_keeps_paper_rows_and_filters():
         32,
         224,
     )
-    planned, _ = plan(_args(preset="stsm-table4", models="tsm_r50", frames=4, model_kw=["tsm_r50:shift_div=4"]))
+    planned, _ = plan(["tsm_r50"], preset="stsm-table4", frames=4, model_kwargs={"tsm_r50": {"shift_div": 4}})
     assert [(spec.label, spec.frames, spec.size, dict(spec.kwargs)) for spec, _ in planned] == [
         ("TSM+TSN R-50 8f", 4, 256, {"shift_div": 4}),
         ("TSM+TSN R-50 16f", 4, 256, {"shift_div": 4}),
     ]
     with pytest.raises(ValueError, match="not benchmarked: other"):
-        plan(_args(models="deit_s_2d", model_kw=["other:x=1"]))
+        plan(["deit_s_2d"], model_kwargs={"other": {"x": 1}})
     with pytest.raises(ValueError, match="unknown models no_such_model"):
-        plan(_args(models="deit_s_2d,no_such_model"))
+        plan(["deit_s_2d", "no_such_model"])
     with pytest.raises(ValueError, match="no row of preset 'stsm-table4': pst_t"):
-        plan(_args(preset="stsm-table4", models="tsm_r50,pst_t"))
+        plan(["tsm_r50", "pst_t"], preset="stsm-table4")
     with pytest.raises(ValueError, match="--models"):
-        plan(_args())
+        plan()
 
 
 def test_preset_puts_paper_figures_and_their_ratios_beside_measured(tiny_registry, tmp_path, monkeypatch):

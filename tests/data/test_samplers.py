@@ -4,7 +4,7 @@ import pytest
 from videoshift.data.samplers import DenseSampler, TSNSampler, UniformSampler, build_sampler
 
 # Golden values: MMAction2 SampleFrames(clip_len=1, frame_interval=1, num_clips=8, test_mode=True)
-# (real_data/data/SOURCES.md, REFERENCE_FACTS.md §4).
+# (tests/fixtures/media/SOURCES.md).
 
 
 def test_tsn_test_golden_values():

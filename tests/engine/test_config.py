@@ -88,7 +88,8 @@ def test_builtin_configs_load_by_name():
         load_config("no_such_config")
 
 
-PAPER_CONFIGS = sorted(p for p in CONFIG_DIR.glob("*.yaml") if p.stem != "synthetic_default")
+JOB_CONFIGS = ("synthetic_default", "tps_ablation", "stsm_ablation")  # synthetic jobs of several runs
+PAPER_CONFIGS = sorted(p for p in CONFIG_DIR.glob("*.yaml") if p.stem not in JOB_CONFIGS)
 
 
 NUM_CLASSES = {"sthv1": 174, "sthv2": 174, "k400": 400, "diving48": 48}

@@ -16,7 +16,7 @@ from engine_standins import tiny_config
 
 from videoshift.engine import checkpointing
 
-SCRIPT = Path(__file__).with_name("engine_standins.py")
+SCRIPT = Path(__file__).parents[1] / "support" / "engine_standins.py"
 ROOT = Path(__file__).parents[2]
 ENV = {**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{os.environ.get('PYTHONPATH', '')}", "OMP_NUM_THREADS": "1"}
 

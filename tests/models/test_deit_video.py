@@ -17,7 +17,7 @@ NAMES = ("deit_s_2d", "deit_s_tsm", "deit_s_tps")
 TINY = {"img_size": (32, 40), "patch_size": 8, "embed_dim": 24, "depth": 4, "num_heads": 2}
 GRID = (4, 5)
 FRAMES = 4
-# The released PST pattern ("official", pattern C), read from REFERENCE_FACTS §3: source-frame offset
+# The released PST pattern ("official", pattern C), read from the released TPS code: source-frame offset
 # o indexed by (h % 3, w % 3); out[t, h, w] <- x[(t + o) mod T].
 OFFICIAL = [[4, -1, -2], [1, 0, -3], [2, 3, -4]]
 

@@ -128,7 +128,7 @@ def test_shift_modules_are_visible_children_and_survive_deepcopy():
     twin = copy.deepcopy(model)
     for block in twin.backbone.layer1:
         (hook,) = block.conv1._forward_pre_hooks.values()
-        assert hook.args[0] is block.shift  # the copy calls its own shift, not the original's
+        assert hook.args[0].args[0] is block  # run_before(conv1, partial(_own_shift, block)): the copy's own block
     x = clip()
     model.eval(), twin.eval()
     assert torch.equal(model(x), twin(x))

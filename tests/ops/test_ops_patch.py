@@ -14,7 +14,7 @@ from videoshift.ops import (
     source_frame_offsets,
 )
 
-# Source-frame offsets o (out[t] ← x[(t + o) mod T]), written out from REFERENCE_FACTS §3 and the
+# Source-frame offsets o (out[t] ← x[(t + o) mod T]), written out from the released TPS code and the
 # paper's Fig. 2 / Fig. 5 (whose numbers name the frame a patch comes from).
 EXPECTED_GRIDS = {
     "official": [[4, -1, -2], [1, 0, -3], [2, 3, -4]],

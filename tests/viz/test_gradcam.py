@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
-from every_model import NUM_CLASSES, TINY, build
+from tiny_models import NUM_CLASSES, TINY, build
 
 from videoshift.models import create_model
 from videoshift.viz.gradcam import class_index, explain, grad_cam, normalise_cam, upsample_cam

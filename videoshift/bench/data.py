@@ -14,21 +14,18 @@ load on the machine affects them alike); ``loader`` rows run a ``DataLoader`` wi
 
 from __future__ import annotations
 
-import argparse
-import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
 import torch
 from torch.utils.data import DataLoader, Dataset
 
+from videoshift.bench.common import time_in_turns
 from videoshift.data.readers import PyAVReader, count_frames
 from videoshift.data.samplers import DenseSampler, FrameSampler, TSNSampler
-from videoshift.report import add_output_arguments, environment, report
 
-DEFAULT_VIDEOS = ("../shared/data/videos/demo.mp4", "../shared/data/videos/test.mp4")
 SAMPLINGS: dict[str, FrameSampler] = {
     "tsn8": TSNSampler(num_frames=8),
     "dense32x2": DenseSampler(clip_len=32, frame_interval=2),
@@ -75,65 +72,48 @@ def _loader_clips_per_s(path: Path, sampler: FrameSampler, method: str, workers:
     return clips / (time.perf_counter() - start)
 
 
-def _interleaved_ms(readers: dict[str, Reader], path: Path, clips: list[np.ndarray]) -> dict[str, list[float]]:
-    """Wall times (ms) per reader of ``clips[1:]`` (``clips[0]`` warms up), the readers taking turns clip by clip
-    so that other load on the machine affects them alike."""
-    for read in readers.values():
-        read(path, clips[0])
-    times: dict[str, list[float]] = {name: [] for name in readers}
-    for clip in clips[1:]:
-        for name, read in readers.items():
-            start = time.perf_counter()
-            read(path, clip)
-            times[name].append((time.perf_counter() - start) * 1e3)
-    return times
+def _reading(read: Reader, path: Path, clips: Sequence[np.ndarray]) -> Callable[[], torch.Tensor]:
+    """A call that reads the next of ``clips`` each time it is called."""
+    next_clip = iter(clips).__next__
+    return lambda: read(path, next_clip())
 
 
-def _measure(path: Path, sampling: str, sampler: FrameSampler, args: argparse.Namespace) -> list[dict]:
+def _measure(
+    path: Path, sampling: str, sampler: FrameSampler, *, repeats: int, workers: int, loader_clips: int
+) -> list[dict]:
     """Rows of one video × sampling case, one per reading method (all methods read the same random clips)."""
     total = count_frames(path)
     rng = np.random.default_rng(0)
-    times = _interleaved_ms(_readers(), path, [sampler(total, rng=rng) for _ in range(args.repeats + 1)])
-    full = statistics.median(times["full"])
+    clips = [sampler(total, rng=rng) for _ in range(repeats + 1)]
+    readers = _readers()
+    # The readers take turns clip by clip, so that other load on the machine affects them alike; every reader
+    # reads the same clips, the first one in the untimed warm-up round.
+    timings = time_in_turns([_reading(read, path, clips) for read in readers.values()], warmup=1, repeats=repeats)
+    times = dict(zip(readers, timings, strict=True))
+    full = times["full"].median_ms
     rows = []
-    for method, samples in times.items():
-        median = statistics.median(samples)
+    for method, timing in times.items():
+        median = timing.median_ms
         row = {"case": f"{path.name} {sampling}", "method": method, "frames": total, "median_ms": median}
-        row |= {"min_ms": min(samples), "clips_per_s": 1e3 / median, "speedup_vs_full": full / median}
-        if args.workers > 0 and method != "sequential":
-            row["loader_clips_per_s"] = _loader_clips_per_s(path, sampler, method, args.workers, args.loader_clips)
+        row |= {"min_ms": timing.min_ms, "clips_per_s": 1e3 / median, "speedup_vs_full": full / median}
+        if workers > 0 and method != "sequential":
+            row["loader_clips_per_s"] = _loader_clips_per_s(path, sampler, method, workers, loader_clips)
         rows.append(row)
     return rows
 
 
-def run(args: argparse.Namespace) -> int:
-    """Measure and report; returns the exit code."""
-    videos = [Path(v) for v in args.videos]
-    missing = [str(v) for v in videos if not v.is_file()]
-    if missing:
-        raise SystemExit(f"videos not found: {missing} (pass --videos)")
-    rows = [
-        row for path in videos for name, sampler in SAMPLINGS.items() for row in _measure(path, name, sampler, args)
+COLUMNS = ("case", "method", "frames", "median_ms", "min_ms", "clips_per_s", "speedup_vs_full", "loader_clips_per_s")
+
+
+def benchmark(videos: Sequence[Path], *, repeats: int = 10, workers: int = 2, loader_clips: int = 16) -> list[dict]:
+    """Rows of every video × sampling (:data:`SAMPLINGS`), one per reading method.
+
+    ``repeats`` clips are timed per reader and case; with ``workers`` > 0, ``loader_clips`` clips are also read
+    through a ``DataLoader`` with that many worker processes (``loader_clips_per_s``).
+    """
+    return [
+        row
+        for path in videos
+        for name, sampler in SAMPLINGS.items()
+        for row in _measure(path, name, sampler, repeats=repeats, workers=workers, loader_clips=loader_clips)
     ]
-    columns = ["case", "method", "frames", "median_ms", "min_ms", "clips_per_s", "speedup_vs_full"]
-    columns += ["loader_clips_per_s"]
-    report(
-        f"video reading (DataLoader workers={args.workers})",
-        rows,
-        columns,
-        environment("cpu"),
-        json_path=args.json,
-        markdown_path=args.markdown,
-    )
-    return 0
-
-
-def add_parser(bench_subparsers: argparse._SubParsersAction) -> None:
-    """Add ``videoshift bench data``."""
-    parser = bench_subparsers.add_parser("data", help="video reading: seek-aware vs decoding every frame")
-    parser.add_argument("--videos", nargs="+", default=list(DEFAULT_VIDEOS), help="video files to read")
-    parser.add_argument("--repeats", type=int, default=10, help="timed clips per reader and case")
-    parser.add_argument("--workers", type=int, default=2, help="DataLoader workers (0: skip the loader rows)")
-    parser.add_argument("--loader-clips", type=int, default=16, help="clips read through the DataLoader")
-    add_output_arguments(parser)
-    parser.set_defaults(func=run)

@@ -1,4 +1,4 @@
-"""What one benchmarked model is, how it is built and run, and its peak memory.
+"""Peak memory of one pass of a benchmarked model (:mod:`videoshift.bench.specs` builds and feeds it).
 
 Peak memory covers everything one pass needs: the weights, the input, the activations and, for a
 training step, the gradients and the optimiser state.
@@ -18,105 +18,20 @@ training step, the gradients and the optimiser state.
 from __future__ import annotations
 
 import gc
-import importlib
 import json
 import os
 import resource
 import subprocess
 import sys
-from collections.abc import Iterable, Mapping
-from dataclasses import asdict, dataclass, field
-from typing import Any
+from dataclasses import asdict
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
+from videoshift.bench.specs import ModelSpec, RunSettings, build_model, import_modules, make_clip, training_step
+
 MODES = ("inference", "train")
-
-
-@dataclass(frozen=True)
-class ModelSpec:
-    """A model to benchmark: the registry name, its keyword arguments and its input clip.
-
-    Attributes:
-        label: the name the row is shown under.
-        name: registered model name (``videoshift.models.create_model``).
-        kwargs: extra keyword arguments for the model's entrypoint.
-        frames: input frames T (also passed as ``num_frames``).
-        size: input height and width.
-    """
-
-    label: str
-    name: str
-    kwargs: Mapping[str, Any] = field(default_factory=dict)
-    frames: int = 32
-    size: int = 224
-
-
-@dataclass(frozen=True)
-class RunSettings:
-    """How every model of one benchmark is built and fed.
-
-    Attributes:
-        device: ``"cpu"`` or ``"cuda[:N]"``.
-        dtype: name of the torch dtype of weights and inputs (``"float32"``, ``"bfloat16"``, ``"float16"``).
-        channels_last: store 2D/3D convolution weights channels-last.
-        num_classes: classifier width.
-        imports: modules imported before building (they register extra models), also in subprocesses.
-        threads: torch CPU threads; ``None`` keeps torch's choice.
-    """
-
-    device: str = "cpu"
-    dtype: str = "float32"
-    channels_last: bool = False
-    num_classes: int = 400
-    imports: tuple[str, ...] = ()
-    threads: int | None = None
-
-
-def import_modules(names: Iterable[str]) -> None:
-    """Import ``names`` so that the models they register can be created."""
-    for name in names:
-        importlib.import_module(name)
-
-
-def _tuples(value: Any) -> Any:
-    """Lists (from JSON or YAML) back to tuples, the form models take window sizes and depths in."""
-    return tuple(_tuples(v) for v in value) if isinstance(value, (list, tuple)) else value
-
-
-def build_model(spec: ModelSpec, settings: RunSettings) -> nn.Module:
-    """Create ``spec``'s model in eval mode on the settings' device and dtype."""
-    from videoshift.models import create_model
-
-    kwargs = {key: _tuples(value) for key, value in spec.kwargs.items()}
-    model = create_model(spec.name, num_classes=settings.num_classes, num_frames=spec.frames, **kwargs)
-    model = model.to(device=settings.device, dtype=getattr(torch, settings.dtype)).eval()
-    if settings.channels_last:
-        for module in model.modules():
-            if isinstance(module, nn.Conv2d):
-                module.to(memory_format=torch.channels_last)
-            elif isinstance(module, nn.Conv3d):
-                module.to(memory_format=torch.channels_last_3d)
-    return model
-
-
-def make_clip(spec: ModelSpec, settings: RunSettings, batch: int) -> torch.Tensor:
-    """A random ``(batch, 3, T, H, W)`` clip for ``spec`` (seeded, so every model sees the same)."""
-    generator = torch.Generator().manual_seed(0)
-    clip = torch.randn(batch, 3, spec.frames, spec.size, spec.size, generator=generator)
-    return clip.to(device=settings.device, dtype=getattr(torch, settings.dtype))
-
-
-def training_step(model: nn.Module, clip: torch.Tensor, optimizer: torch.optim.Optimizer) -> torch.Tensor:
-    """One training step on ``clip``: forward, cross-entropy against class 0, backward, ``optimizer`` step."""
-    optimizer.zero_grad(set_to_none=True)
-    target = torch.zeros(clip.shape[0], dtype=torch.long, device=clip.device)
-    loss = F.cross_entropy(model(clip).float(), target)
-    loss.backward()
-    optimizer.step()
-    return loss
+STREAM = "stream"  # one streaming step of one frame (videoshift.deploy.stream), measured by ``bench stream``
 
 
 def run_pass(model: nn.Module, clip: torch.Tensor, mode: str) -> None:
@@ -127,6 +42,12 @@ def run_pass(model: nn.Module, clip: torch.Tensor, mode: str) -> None:
             model(clip)
     elif mode == "train":
         training_step(model.train(), clip, torch.optim.AdamW(model.parameters(), lr=1e-4))
+    elif mode == STREAM:
+        from videoshift.deploy.stream import StepNet, streaming_model
+
+        step = StepNet(streaming_model(model, copy=False), copy=False)
+        with torch.inference_mode():
+            step(clip[:, :, :1])
     else:
         raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
 
@@ -203,8 +124,8 @@ def _cpu_peak_in_subprocess(spec: ModelSpec, settings: RunSettings, batch: int, 
 
 def peak_memory(spec: ModelSpec, settings: RunSettings, *, batch: int, mode: str) -> int:
     """Peak bytes one pass of ``spec`` needs (``mode``: ``"inference"`` or ``"train"``), model included."""
-    if mode not in MODES:
-        raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
+    if mode not in (*MODES, STREAM):
+        raise ValueError(f"mode must be one of {(*MODES, STREAM)}, got {mode!r}")
     if torch.device(settings.device).type == "cuda":
         return _cuda_peak(spec, settings, batch, mode)
     return _cpu_peak_in_subprocess(spec, settings, batch, mode)

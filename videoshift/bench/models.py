@@ -11,32 +11,21 @@ measured ones.
 
 from __future__ import annotations
 
-import argparse
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import partial
-from pathlib import Path
 from typing import Any
 
 import torch
 import yaml
 from torch import nn
 
-from videoshift.bench.common import Timing, summarize, time_callable
-from videoshift.bench.memory import (
-    MODES,
-    ModelSpec,
-    RunSettings,
-    build_model,
-    import_modules,
-    make_clip,
-    peak_memory,
-    training_step,
-)
-from videoshift.bench.presets import PRESETS, Preset, get_preset
+from videoshift.bench.common import time_in_turns
+from videoshift.bench.memory import MODES, peak_memory
+from videoshift.bench.presets import Preset, get_preset
+from videoshift.bench.specs import ModelSpec, RunSettings, build_model, import_modules, make_clip, training_step
 from videoshift.models import is_model, list_models
 from videoshift.models.complexity import count_macs, count_params
 from videoshift.models.papers import PaperRow
-from videoshift.report import add_output_arguments, environment, report
 
 GIB = 2**30
 MEMORY_KEYS = {"inference": "mem_infer_gib", "train": "mem_train_gib"}
@@ -49,22 +38,6 @@ PAPER_KEYS = {
     "throughput_vps": "paper_vps",
     "params_m": "paper_params_m",
 }
-
-
-def time_in_turns(calls: Sequence[Callable[[], object]], *, warmup: int, repeats: int, device: str) -> list[Timing]:
-    """Timings of ``repeats`` calls of each callable, the callables taking turns call by call.
-
-    Taking turns exposes every model to the same machine load, which on a shared CPU drifts
-    within seconds; timing one model after another would turn the drift into false ratios.
-    """
-    for _ in range(warmup):
-        for call in calls:
-            call()
-    samples: list[list[float]] = [[] for _ in calls]
-    for _ in range(repeats):
-        for call, times in zip(calls, samples, strict=True):
-            times.append(time_callable(call, warmup=0, repeats=1, device=device).median_ms)
-    return [summarize(times) for times in samples]
 
 
 def _inference(model: nn.Module, clip: torch.Tensor) -> Callable[[], object]:
@@ -183,48 +156,72 @@ def parse_accuracy(text: str | None) -> dict[str, float]:
     return result
 
 
-def _model_names(text: str | None) -> list[str]:
+def model_names(text: str | None) -> list[str]:
+    """``"a, b,c"`` → ``["a", "b", "c"]`` (empty names left out)."""
     return [name.strip() for name in (text or "").split(",") if name.strip()]
 
 
-def plan(args: argparse.Namespace) -> tuple[list[tuple[ModelSpec | None, PaperRow | None]], Preset | None]:
-    """The rows to measure: ``(spec, paper row)`` pairs from ``--preset`` (filtered by ``--models``) or ``--models``.
+def parse_batches(text: str) -> list[int]:
+    """``"1,4"`` → ``[1, 4]``; raises ``ValueError`` unless it lists positive batch sizes."""
+    try:
+        batches = [int(b) for b in text.split(",")]
+    except ValueError:
+        batches = []
+    if not batches or min(batches) < 1:
+        raise ValueError(f"--batch must list positive batch sizes like 1,4, got {text!r}")
+    return batches
 
+
+Planned = tuple[ModelSpec | None, PaperRow | None]
+
+
+def plan(
+    models: Sequence[str] = (),
+    *,
+    preset: str | None = None,
+    model_kwargs: Mapping[str, Mapping[str, Any]] | None = None,
+    frames: int | None = None,
+    size: int | None = None,
+) -> tuple[list[Planned], Preset | None]:
+    """The rows to measure: ``(spec, paper row)`` pairs from ``preset`` (filtered by ``models``) or ``models``.
+
+    ``models`` are model names or, with a preset, row labels or model names; ``model_kwargs`` maps a name or
+    label to extra keyword arguments; ``frames`` and ``size`` replace the preset's (default 32 and 224 without).
     A paper row without a model in this package has spec ``None``; it is shown with the paper's figures only.
     """
-    names = _model_names(args.models)
-    overrides = parse_model_kwargs(args.model_kw)
-    preset = get_preset(args.preset) if args.preset else None
-    if preset is None:
+    names = list(models)
+    overrides = model_kwargs or {}
+    paper_table = get_preset(preset) if preset else None
+    if paper_table is None:
         if not names:
             raise ValueError("give --models NAME[,NAME...] or --preset")
         pairs: list[tuple[str, str, dict[str, Any], int, int, PaperRow | None]] = [
-            (name, name, {}, args.frames or 32, args.size or 224, None) for name in names
+            (name, name, {}, frames or 32, size or 224, None) for name in names
         ]
     else:
         pairs = [
-            (row.label, row.model, dict(row.kwargs), args.frames or row.frames, args.size or row.size, row)
-            for row in preset.rows
+            (row.label, row.model, dict(row.kwargs), frames or row.frames, size or row.size, row)
+            for row in paper_table.rows
             if not names or row.label in names or row.model in names
         ]
-    if preset is not None and names:
-        unmatched = [n for n in names if not any(n in (row.label, row.model) for row in preset.rows)]
+    if paper_table is not None and names:
+        unmatched = [n for n in names if not any(n in (row.label, row.model) for row in paper_table.rows)]
         if unmatched:
-            raise ValueError(f"--models names no row of preset {preset.name!r}: {', '.join(unmatched)}")
+            raise ValueError(f"--models names no row of preset {paper_table.name!r}: {', '.join(unmatched)}")
     unregistered = sorted({name for _, name, *_ in pairs if name is not None and not is_model(name)})
     if unregistered:
         raise ValueError(f"unknown models {', '.join(unregistered)}; registered: {', '.join(list_models())}")
-    planned = []
-    for label, name, kwargs, frames, size, paper in pairs:
+    planned: list[Planned] = []
+    for label, name, kwargs, spec_frames, spec_size, paper in pairs:
         if name is None:
             planned.append((None, paper))
             continue
         kwargs = {**kwargs, **overrides.get(name, {}), **overrides.get(label, {})}
-        planned.append((ModelSpec(label, name, kwargs, frames, size), paper))
+        planned.append((ModelSpec(label, name, kwargs, spec_frames, spec_size), paper))
     unknown = set(overrides) - {spec.label for spec, _ in planned if spec} - {s.name for s, _ in planned if s}
     if unknown:
         raise ValueError(f"--model-kw names models that are not benchmarked: {', '.join(sorted(unknown))}")
-    return planned, preset
+    return planned, paper_table
 
 
 def columns_for(rows: Sequence[dict[str, Any]], batches: Sequence[int], preset: Preset | None) -> list[str]:
@@ -242,131 +239,55 @@ def columns_for(rows: Sequence[dict[str, Any]], batches: Sequence[int], preset: 
     return [c for c in columns if c == "model" or any(row.get(c) is not None for row in rows)]
 
 
-def run_benchmark(args: argparse.Namespace) -> tuple[list[dict[str, Any]], list[str], str, RunSettings]:
-    """Measure what ``args`` asks for; returns the rows, the printed columns, the title and the settings."""
-    settings = RunSettings(
-        device=args.device,
-        dtype=args.dtype,
-        channels_last=args.channels_last,
-        num_classes=args.num_classes,
-        imports=tuple(args.imports),
-        threads=args.threads,
-    )
+def run_benchmark(
+    settings: RunSettings,
+    *,
+    models: Sequence[str] = (),
+    preset: str | None = None,
+    model_kwargs: Mapping[str, Mapping[str, Any]] | None = None,
+    frames: int | None = None,
+    size: int | None = None,
+    batches: Sequence[int] = (1, 4),
+    warmup: int = 2,
+    repeats: int = 10,
+    stat: str = "median",
+    train: bool = False,
+    memory: Sequence[str] = MODES,
+    accuracy: Mapping[str, float] | None = None,
+    progress: Callable[[str], object] = lambda message: None,
+) -> tuple[list[dict[str, Any]], list[str], str]:
+    """Measure the models :func:`plan` picks; returns the rows, the printed columns and the title.
+
+    ``settings.imports`` are imported first (they may register the models); ``accuracy`` maps a row label or
+    model name to its top-1 (default: the paper's); the other arguments are those of :func:`plan` and
+    :func:`measure`.
+    """
     import_modules(settings.imports)
-    try:
-        batches = [int(b) for b in args.batch.split(",")]
-    except ValueError:
-        batches = []
     if not batches or min(batches) < 1:
-        raise ValueError(f"--batch must list positive batch sizes like 1,4, got {args.batch!r}")
-    memory = {"all": MODES, "inference": ("inference",), "none": ()}[args.memory]
-    accuracy = parse_accuracy(args.accuracy)
-    planned, preset = plan(args)
+        raise ValueError(f"batches must be positive, got {list(batches)}")
+    accuracy = accuracy or {}
+    planned, paper_table = plan(models, preset=preset, model_kwargs=model_kwargs, frames=frames, size=size)
     specs = [spec for spec, _ in planned if spec is not None]
-    progress = _progress().print
-    timing = {"batches": batches, "warmup": args.warmup, "repeats": args.repeats, "stat": args.stat}
-    measured_rows = iter(measure(specs, settings, **timing, train=args.train, memory=memory, progress=progress))
+    timing = {"batches": batches, "warmup": warmup, "repeats": repeats, "stat": stat}
+    measured_rows = iter(measure(specs, settings, **timing, train=train, memory=memory, progress=progress))
     rows = []
     for spec, paper in planned:
         row = next(measured_rows) if spec is not None else {"model": paper.label, "name": None}
         if paper is not None:
-            row.update(paper_fields(paper, preset.dataset))
+            row.update(paper_fields(paper, paper_table.dataset))
         row["top1"] = accuracy.get(row["model"], accuracy.get(row["name"], row.get("paper_top1")))
         rows.append(row)
     measured = ["params", "macs", "gmacs", *(MEMORY_KEYS[m] for m in memory)]
     kinds = (("lat", "_ms"), ("vps", ""), ("step", "_ms"))
     measured += [f"{kind}_b{b}{unit}" for b in batches for kind, unit in kinds]
     add_ratios(rows, [*measured, *PAPER_KEYS.values()])
-    title = f"models ({preset.source})" if preset else "models"
-    steps = " and training step (SGD)" if args.train else ""
+    title = f"models ({paper_table.source})" if paper_table else "models"
+    steps = " and training step (SGD)" if train else ""
     title += (
         f": 'FLOPs' are multiply-adds (gmacs = G multiply-adds of one view at batch 1), as in the papers; "
-        f"{args.stat} latency/throughput (videos/s){steps} per batch, peak memory (GiB) at batch {batches[0]}; "
+        f"{stat} latency/throughput (videos/s){steps} per batch, peak memory (GiB) at batch {batches[0]}; "
         "*_x = ratio to the first row"
     )
-    if preset is not None and preset.note:
-        title += f". {preset.note}"
-    return rows, columns_for(rows, batches, preset), title, settings
-
-
-def _progress() -> Any:
-    from rich.console import Console
-
-    return Console(stderr=True)
-
-
-def run(args: argparse.Namespace) -> int:
-    """Entry point of ``videoshift bench models``."""
-    threads = torch.get_num_threads()
-    if args.threads is not None:
-        torch.set_num_threads(args.threads)
-    try:
-        try:
-            rows, columns, title, settings = run_benchmark(args)
-        except ValueError as error:
-            _progress().print(f"error: {error}", style="red", markup=False, highlight=False)
-            return 2
-        env = environment(settings.device, getattr(torch, settings.dtype))
-        env["channels_last"] = settings.channels_last
-        report(
-            title,
-            rows,
-            columns,
-            env,
-            json_path=args.json,
-            markdown_path=args.markdown,
-            width=sum(max(len(column), 9) + 3 for column in columns),
-        )
-        if args.plot is not None:
-            from videoshift.bench.plot import plot_models
-
-            latency_key = next(column for column in columns if column.startswith("lat_b"))
-            plot_models(rows, args.plot, latency_key=latency_key, title=title.split(":")[0])
-    finally:
-        torch.set_num_threads(threads)
-    return 0
-
-
-def add_parser(bench_subparsers: argparse._SubParsersAction) -> None:
-    """Add ``videoshift bench models``."""
-    parser = bench_subparsers.add_parser(
-        "models", help="parameters, multiply-adds, latency, throughput and memory of models, side by side"
-    )
-    parser.add_argument("--models", default=None, help="comma-separated model names (with --preset: rows to keep)")
-    parser.add_argument("--preset", choices=tuple(PRESETS), default=None, help="a paper table's rows and figures")
-    parser.add_argument("--frames", type=int, default=None, help="input frames (default: the preset's, else 32)")
-    parser.add_argument("--size", type=int, default=None, help="input height/width (default: the preset's, else 224)")
-    parser.add_argument("--batch", default="1,4", help="batch sizes; the first gives latency and memory (default 1,4)")
-    parser.add_argument("--device", default="cpu", help="cpu or cuda[:N]")
-    parser.add_argument("--dtype", choices=("float32", "bfloat16", "float16"), default="float32")
-    parser.add_argument("--channels-last", action="store_true", help="channels-last convolution weights")
-    parser.add_argument("--train", action="store_true", help="also time one SGD training step per batch size")
-    parser.add_argument("--repeats", type=int, default=10, help="timed calls per batch size")
-    parser.add_argument("--warmup", type=int, default=2, help="untimed calls before timing")
-    parser.add_argument(
-        "--stat", choices=STATS, default="median", help="statistic of the timed calls (min: robust on a busy CPU)"
-    )
-    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
-    parser.add_argument(
-        "--memory", choices=("all", "inference", "none"), default="all", help="which peak memories to measure"
-    )
-    parser.add_argument("--num-classes", type=int, default=400, help="classifier width (default 400)")
-    parser.add_argument(
-        "--model-kw",
-        action="append",
-        default=[],
-        metavar="NAME:KEY=VALUE",
-        help="keyword argument for one model (repeatable), e.g. video_swin_t:window_size=[16,7,7]",
-    )
-    parser.add_argument("--accuracy", default=None, metavar="NAME=TOP1,...", help="top-1 per model, for the plot")
-    parser.add_argument(
-        "--import",
-        dest="imports",
-        action="append",
-        default=[],
-        metavar="MODULE",
-        help="import MODULE first (it registers more models); repeatable",
-    )
-    parser.add_argument("--plot", type=Path, default=None, help="write latency vs top-1 and memory as PNG")
-    add_output_arguments(parser)
-    parser.set_defaults(func=run)
+    if paper_table is not None and paper_table.note:
+        title += f". {paper_table.note}"
+    return rows, columns_for(rows, batches, paper_table), title

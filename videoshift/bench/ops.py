@@ -11,8 +11,6 @@ clone this is one copy each way, the floor for a shift as well.
 
 from __future__ import annotations
 
-import argparse
-import statistics
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
@@ -20,9 +18,8 @@ from functools import partial
 import torch
 from torch import Tensor
 
-from videoshift.bench.common import time_callable
+from videoshift.bench.common import time_in_turns
 from videoshift.ops import patch_shift, pst_channel_shift, resolve_pattern, spatiotemporal_shift, temporal_shift
-from videoshift.report import add_output_arguments, environment, report
 
 Op = Callable[[Tensor], Tensor]
 
@@ -141,24 +138,6 @@ def _forward_backward(op: Op, x: Tensor, grad: Tensor) -> Callable[[], None]:
     return run
 
 
-def _interleaved(fns: dict[str, Callable[[], object]], *, warmup: int, repeats: int, device: torch.device) -> dict:
-    """Per candidate, the timings of ``repeats`` calls made in turn with the others.
-
-    Taking turns exposes every candidate to the same machine load, which on a shared CPU drifts
-    by whole factors within seconds. Each timed call directly follows an untimed call of the same
-    candidate, so it finds the allocator as it leaves it itself (a 25 MB output otherwise comes
-    back page-faulted after a candidate that fragments memory, ~10 ms here, whoever is timed).
-    """
-    for _ in range(warmup):
-        for fn in fns.values():
-            fn()
-    samples: dict[str, list[float]] = {label: [] for label in fns}
-    for _ in range(repeats):
-        for label, fn in fns.items():
-            samples[label].append(time_callable(fn, warmup=1, repeats=1, device=device).median_ms)
-    return samples
-
-
 def measure(
     case: Case, *, warmup: int, repeats: int, device: torch.device, dtype: torch.dtype, stat: str = "min"
 ) -> list[dict]:
@@ -171,7 +150,7 @@ def measure(
     if not torch.equal(case.shift(x), case.naive(x)):
         raise RuntimeError(f"{case.name}: the operator and its naive version disagree")
     candidates = {"shift": case.shift, "naive": case.naive, "clone": torch.clone}
-    pick = min if stat == "min" else statistics.median
+    pick = (lambda timing: timing.min_ms) if stat == "min" else (lambda timing: timing.median_ms)
     rows = []
     for mode in ("forward", "forward+backward"):
         with torch.set_grad_enabled(mode != "forward"):
@@ -180,8 +159,13 @@ def measure(
             else:
                 leaf, grad = x.detach().requires_grad_(True), torch.randn_like(x)
                 fns = {label: _forward_backward(op, leaf, grad) for label, op in candidates.items()}
-            samples = _interleaved(fns, warmup=warmup, repeats=repeats, device=device)
-        times = {label: pick(values) for label, values in samples.items()}
+            # Each timed call directly follows an untimed call of the same candidate, so it finds the allocator
+            # as it leaves it itself (a 25 MB output otherwise comes back page-faulted after a candidate that
+            # fragments memory, ~10 ms here, whoever is timed).
+            timings = time_in_turns(
+                list(fns.values()), warmup=warmup, repeats=repeats, device=device, untimed_before_each=1
+            )
+        times = {label: pick(timing) for label, timing in zip(fns, timings, strict=True)}
         rows.append(
             {
                 "op": case.name,
@@ -200,33 +184,12 @@ def measure(
 COLUMNS = ("op", "shape", "pass", "shift_ms", "naive_ms", "clone_ms", "shift/clone", "naive/shift")
 
 
-def run(args: argparse.Namespace) -> int:
-    """Entry point of ``videoshift bench ops``."""
-    threads = torch.get_num_threads()
-    if args.threads is not None:
-        torch.set_num_threads(args.threads)
-    try:
-        device = torch.device(args.device)
-        dtype = getattr(torch, args.dtype)
-        rows = []
-        for case in cases(args.size):
-            rows += measure(case, warmup=args.warmup, repeats=args.repeats, device=device, dtype=dtype, stat=args.stat)
-        title = f"shift operators vs naive and clone ({args.size} sizes, {args.stat} of {args.repeats} calls, ms)"
-        report(title, rows, COLUMNS, environment(device, dtype), json_path=args.json, markdown_path=args.markdown)
-    finally:
-        torch.set_num_threads(threads)
-    return 0
-
-
-def add_parser(bench_subparsers: argparse._SubParsersAction) -> None:
-    """Add ``videoshift bench ops``."""
-    parser = bench_subparsers.add_parser("ops", help="time the shift operators against naive versions and clone()")
-    parser.add_argument("--size", choices=tuple(SIZES), default="paper", help="input sizes (default: paper)")
-    parser.add_argument("--repeats", type=int, default=20, help="timed calls per candidate")
-    parser.add_argument("--stat", choices=("min", "median"), default="min", help="statistic of the timed calls")
-    parser.add_argument("--warmup", type=int, default=5, help="untimed rounds before timing")
-    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
-    parser.add_argument("--device", default="cpu", help="cpu or cuda[:N]")
-    parser.add_argument("--dtype", choices=("float32", "float16", "bfloat16"), default="float32")
-    add_output_arguments(parser)
-    parser.set_defaults(func=run)
+def benchmark(
+    size: str, *, warmup: int, repeats: int, device: torch.device, dtype: torch.dtype, stat: str = "min"
+) -> list[dict]:
+    """The rows of :func:`measure` for every case of :func:`cases` at ``size`` (a key of :data:`SIZES`)."""
+    return [
+        row
+        for case in cases(size)
+        for row in measure(case, warmup=warmup, repeats=repeats, device=device, dtype=dtype, stat=stat)
+    ]

@@ -168,14 +168,15 @@ def _classes(cfg: Mapping[str, Any]) -> tuple[int, list[str] | None]:
     return num_classes, class_names
 
 
-def _test_sampling(cfg: Mapping[str, Any]) -> Mapping[str, Any]:
-    if "test_sampling" in cfg:
-        return cfg["test_sampling"]
-    return cfg.get("sampling", {"type": "tsn", "num_frames": 8})
+def eval_sampling(cfg: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The sampling of test views: ``test_sampling``, else ``sampling``, else TSN with 8 segments."""
+    return cfg.get("test_sampling") or cfg.get("sampling") or {"type": "tsn", "num_frames": 8}
 
 
-def build_dataset(cfg: Mapping[str, Any], split: str) -> Dataset:
+def build_dataset(cfg: Mapping[str, Any], split: str, samples: Sequence[Sample] | None = None) -> Dataset:
     """The dataset of ``split`` ("train", "val" or "test") described by a config's ``data`` section.
+
+    ``samples`` replaces the split's list file (e.g. the videos a user asks ``predict`` about).
 
     See BRIEF "Data" for the keys. Extra keys: ``backend`` (video decoding backend, default "pyav"). Paths in a
     list are relative to ``root`` (default: the list's folder). Flip label pairs default to those found in the
@@ -192,24 +193,25 @@ def build_dataset(cfg: Mapping[str, Any], split: str) -> Dataset:
         raise ValueError(f"data.dataset must be 'synthetic', 'video' or 'rawframes', got {kind!r}")
     list_key = {"train": "train_list", "val": "val_list", "test": "test_list"}[split]
     list_path = cfg.get(list_key) or (cfg.get("val_list") if split == "test" else None)
-    if not list_path:
+    if not list_path and samples is None:
         raise ValueError(f"data.{list_key} is required for split {split!r}")
     num_classes, class_names = _classes(cfg)
     rawframes = kind == "rawframes"
     with_offset = bool(cfg.get("with_offset", False))
-    samples = read_list(list_path, rawframes=rawframes, with_offset=with_offset, num_classes=num_classes)
+    if samples is None:
+        samples = read_list(list_path, rawframes=rawframes, with_offset=with_offset, num_classes=num_classes)
     if rawframes:
         start_index = int(cfg.get("start_index", 1))
         reader: VideoReader = RawFrameReader(cfg.get("filename_tmpl", "img_{:05d}.jpg"), start_index)
     else:
         start_index = 0
         reader = get_reader(cfg.get("backend", "pyav"))
-    sampler = build_sampler(cfg.get("sampling", {"type": "tsn"}) if train else _test_sampling(cfg), test_mode=not train)
+    sampler = build_sampler(cfg.get("sampling", {"type": "tsn"}) if train else eval_sampling(cfg), test_mode=not train)
     transform_cfg = TransformConfig.from_mapping(cfg.get("transform"))
     transform = ClipTransform(transform_cfg, train=train, flip_map=_flip_map(transform_cfg, class_names))
     return ListDataset(
         samples,
-        cfg.get("root") or Path(list_path).parent,
+        cfg.get("root") or (Path(list_path).parent if list_path else Path()),
         reader,
         sampler,
         transform,

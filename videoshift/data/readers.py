@@ -203,6 +203,10 @@ class PyAVReader(VideoReader):
         except av.FFmpegError as error:
             raise VideoReadError(f"{path}: decoding failed ({error})") from error
         finally:
+            # Frame-threaded decoders of FFmpeg 7 can deadlock when freed with frames still in flight after
+            # skip_frame changed: drop the in-flight frames and restore the default first.
+            stream.codec_context.skip_frame = "DEFAULT"
+            stream.codec_context.flush_buffers()
             container.close()
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -40,10 +41,26 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     test.add_argument("--out", type=Path, help="folder for results.json and confusion.npy (default: beside CKPT)")
     test.set_defaults(func=run_test)
 
-    pred = subparsers.add_parser("predict", help="top-k classes of video files")
-    pred.add_argument("videos", nargs="+", type=Path)
-    pred.add_argument("--checkpoint", required=True, type=Path)
+    pred = subparsers.add_parser(
+        "predict",
+        help="top-k classes of video files",
+        description="Top-k classes of video files (files, folders, globs) with the test protocol of the weights; "
+        "an unreadable file is reported in one line and the others carry on (exit code 1 if any failed).",
+    )
+    pred.add_argument(
+        "videos", nargs="+", help="video files, folders (their videos) or glob patterns; with --stream also a camera"
+    )
+    source = pred.add_mutually_exclusive_group(required=True)
+    source.add_argument("--checkpoint", type=Path, help="a videoshift training checkpoint")
+    source.add_argument("--weights", help="a published weights tag (see `videoshift weights list`)")
     pred.add_argument("--top-k", type=int, default=5)
+    pred.add_argument("--batch-size", type=int, default=4)
+    pred.add_argument("--num-workers", type=int, default=0)
+    pred.add_argument("--device", default="auto")
+    pred.add_argument("--json", action="store_true", help="print the results as JSON")
+    pred.add_argument("--stream", action="store_true", help="online: print a running top-k as the video plays")
+    pred.add_argument("--window", type=int, default=8, help="with --stream: average the last N frame scores")
+    pred.add_argument("--every", type=int, default=1, help="with --stream: print every N-th frame")
     pred.set_defaults(func=run_predict)
 
 
@@ -52,15 +69,20 @@ def _setup_logging() -> None:
 
 
 def run_train(args: argparse.Namespace) -> int:
-    """Train every run of the config and print the side-by-side table."""
+    """Train every run of the config, print the side-by-side table and save it (JSON, Markdown, PNG) in the
+    work dir as ``<config name>.json``, ``.md`` and ``.png``."""
     from videoshift.engine import distributed
     from videoshift.engine.config import load_config
-    from videoshift.engine.runner import train_runs
+    from videoshift.engine.runner import plot_comparison, train_runs
     from videoshift.engine.train import TrainingDiverged
     from videoshift.report import environment, report
 
     _setup_logging()
     cfg = load_config(args.config, args.overrides)
+    seed = cfg["train"]["seed"]
+    main_rank = os.environ.get("RANK", "0") == "0"  # torchrun: one table, from rank 0
+    if main_rank:
+        print(f"videoshift train {cfg['name']}: seed {seed} (--set train.seed=N to change)", flush=True)
     try:
         rows = train_runs(cfg, args.work_dir, resume=args.resume)
     except TrainingDiverged as exc:
@@ -68,19 +90,33 @@ def run_train(args: argparse.Namespace) -> int:
         return 1
     finally:
         distributed.cleanup()
-    if os.environ.get("RANK", "0") == "0":  # torchrun: one table, from rank 0
-        columns = ["name", "model", "top1", "top5", "params", "gmacs", "minutes"]
+    if main_rank:
+        columns = ["name", "model", "top1", "best_epoch", "top5", "params", "gmacs", "latency_ms", "latency_x"]
+        if any(row.get("paper_top1") is not None for row in rows):
+            columns += ["paper_top1", "paper_gmacs"]
+        columns.append("minutes")
         for row in rows:
             print(f"{row['name']}: {row['run_dir']}")
         device = distributed.resolve_device(cfg["train"]["device"])
+        env = {**environment(device), "seed": seed}
+        title = f"videoshift train {cfg['name']} (seed {seed})"
+        stem = args.work_dir / cfg["name"]
+        width = None if sys.stdout.isatty() else 200  # piped: do not fold the wide table to 80 columns
         report(
-            f"videoshift train {cfg['name']}",
+            title,
             rows,
             columns,
-            environment(device),
-            json_path=args.json,
-            markdown_path=args.markdown,
+            env,
+            json_path=stem.with_suffix(".json"),
+            markdown_path=stem.with_suffix(".md"),
+            width=width,
         )
+        for copy, suffix in ((args.json, ".json"), (args.markdown, ".md")):  # where the command line asks, too
+            if copy is not None:
+                copy.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(stem.with_suffix(suffix), copy)
+        plot_comparison(rows, stem.with_suffix(".png"), title)
+        print(f"table: {stem.with_suffix('.json')}, {stem.with_suffix('.md')}, {stem.with_suffix('.png')}")
     return 0
 
 
@@ -109,13 +145,79 @@ def run_test(args: argparse.Namespace) -> int:
     return 0
 
 
+VIDEO_SUFFIXES = (".mp4", ".webm", ".mkv", ".avi", ".mov", ".m4v")
+
+
+def expand_videos(items: list[str]) -> list[str]:
+    """Files as given, folders as their video files (recursively, sorted), glob patterns expanded."""
+    import glob
+
+    out: list[str] = []
+    for item in items:
+        path = Path(item)
+        if path.is_dir():
+            out += sorted(str(p) for p in path.rglob("*") if p.suffix.lower() in VIDEO_SUFFIXES)
+        elif any(c in item for c in "*?[") and not path.exists():
+            matches = sorted(glob.glob(item, recursive=True))
+            if not matches:
+                raise ValueError(f"no files match {item!r}")
+            out += matches
+        else:
+            out.append(item)
+    if not out:
+        raise ValueError("no video files found")
+    return out
+
+
 def run_predict(args: argparse.Namespace) -> int:
-    """Print the top-k classes of each video."""
-    from videoshift.engine.runner import predict_videos
+    """Print the top-k classes of each video (table or JSON); exit code 1 if any file failed.
+
+    ``--stream`` prints a running top-k instead (a causal model's checkpoint; see :mod:`videoshift.deploy.cli`).
+    """
+    import json
+
+    from videoshift.engine.runner import predict_files
+
+    if args.stream:
+        if args.checkpoint is None:
+            raise ValueError("--stream needs --checkpoint of a causal shift model (published weights are offline)")
+        from videoshift.deploy.cli import run_stream_predict
+
+        return run_stream_predict(args)
 
     _setup_logging()
-    for video, top in zip(args.videos, predict_videos(args.videos, args.checkpoint, args.top_k), strict=True):
-        print(video)
-        for rank, (name, prob) in enumerate(top, 1):
-            print(f"  {rank}. {name}  {prob:.4f}")
-    return 0
+    videos = expand_videos(args.videos)
+
+    def progress(done: int, total: int) -> None:
+        if total > 1 and sys.stderr.isatty():
+            print(f"\r{done}/{total} videos", end="" if done < total else "\n", file=sys.stderr, flush=True)
+
+    results = predict_files(
+        videos,
+        args.checkpoint,
+        args.top_k,
+        args.device,
+        weights=args.weights,
+        batch_size=args.batch_size,
+        num_workers=args.num_workers,
+        progress=progress,
+    )
+    failed = [r for r in results if r.error]
+    if args.json:
+        rows = [
+            {"video": r.video, "error": r.error}
+            if r.error
+            else {"video": r.video, "top": [{"class": n, "prob": p} for n, p in r.top]}
+            for r in results
+        ]
+        print(json.dumps(rows, indent=2))
+    else:
+        for r in results:
+            if r.error:
+                continue
+            print(r.video)
+            for rank, (name, prob) in enumerate(r.top, 1):
+                print(f"  {rank}. {name}  {prob:.4f}")
+    for r in failed:
+        print(f"videoshift predict: cannot read {r.video}: {r.error}", file=sys.stderr)
+    return 1 if failed else 0

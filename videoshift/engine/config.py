@@ -216,8 +216,12 @@ def _unknown_keys(cfg: Mapping[str, Any], schema: Mapping[str, Any], prefix: tup
 
 
 def builtin_config_path(name: str) -> Path:
-    """Path of a config shipped with the package (``videoshift/configs/NAME.yaml``)."""
-    path = Path(str(resources.files("videoshift") / "configs" / f"{name}.yaml"))
+    """Path of a config shipped with the package (``videoshift/configs/NAME.yaml``); dashes in ``name`` read as
+    underscores (``tps-ablation`` is ``tps_ablation.yaml``)."""
+    folder = Path(str(resources.files("videoshift") / "configs"))
+    path = folder / f"{name}.yaml"
+    if not path.is_file():
+        path = folder / f"{name.replace('-', '_')}.yaml"
     if not path.is_file():
         known = sorted(p.stem for p in path.parent.glob("*.yaml"))
         raise ValueError(f"no config file {name!r} and no built-in config of that name; built-in: {', '.join(known)}")

@@ -27,12 +27,17 @@ class Predictions:
     indices: torch.Tensor
 
 
+def check_amp(amp: str, device: torch.device) -> None:
+    """Raise ``ValueError`` for a mixed precision the device cannot run (fp16 needs CUDA and a GradScaler)."""
+    if amp == "fp16" and device.type != "cuda":
+        raise ValueError("train.amp='fp16' needs a CUDA device; use 'bf16' on the CPU")
+
+
 def autocast(device: torch.device, amp: str) -> Any:
     """The autocast context of ``amp`` ("none", "bf16", "fp16") on ``device``."""
     if amp == "none":
         return nullcontext()
-    if amp == "fp16" and device.type != "cuda":
-        raise ValueError("train.amp='fp16' needs a CUDA device; use 'bf16' on the CPU")
+    check_amp(amp, device)
     return torch.autocast(device.type, dtype=torch.float16 if amp == "fp16" else torch.bfloat16)
 
 

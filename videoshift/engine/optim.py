@@ -18,7 +18,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from videoshift.models.contract import Recognizer
+from videoshift.models.contract import Recognizer, is_head_key
 
 _NORM_TYPES = (nn.modules.batchnorm._NormBase, nn.LayerNorm, nn.GroupNorm, nn.LocalResponseNorm)
 
@@ -29,10 +29,6 @@ def _norm_param_names(model: nn.Module) -> set[str]:
         if isinstance(module, _NORM_TYPES):
             names.update(f"{module_name}.{p}" if module_name else p for p, _ in module.named_parameters(recurse=False))
     return names
-
-
-def _is_head(name: str, head_keys: tuple[str, ...]) -> bool:
-    return any(name == h or name.startswith(h + ".") for h in head_keys)
 
 
 def param_groups(model: Recognizer, optim_cfg: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -51,7 +47,7 @@ def param_groups(model: Recognizer, optim_cfg: Mapping[str, Any]) -> list[dict[s
     for name, param in model.named_parameters():
         if not param.requires_grad:
             continue
-        head = _is_head(name, head_keys)
+        head = is_head_key(name, head_keys)
         is_bias = name.endswith(".bias") or name == "bias"
         no_decay = name in norm_names or is_bias or name in no_decay_names or param.ndim <= 1
         lr_mult = 1.0 if head else backbone_mult

@@ -1,14 +1,17 @@
 """Training progress: a rich progress bar on an interactive terminal, plain log lines otherwise.
 
-Both show the step, loss, learning rate, throughput (clips per second) and the estimated time left. Only the
-main rank reports.
+Both show the run (``run 2/6 pst_tiny`` inside a job of several runs), the epoch, step, loss, learning rate,
+throughput (clips per second) and the estimated time left. Only the main rank reports. :class:`JobProgress`
+numbers the runs of a job and logs each run's start with the job's elapsed time and estimated time left.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sys
 import time
+from collections.abc import Iterator, Sequence
 
 log = logging.getLogger("videoshift.train")
 
@@ -17,6 +20,53 @@ def format_seconds(seconds: float) -> str:
     """``3725`` → ``"1:02:05"``."""
     seconds = max(0, round(seconds))
     return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
+
+
+_current_run = ""  # "run 2/6 pst_tiny" while a JobProgress run is active
+
+
+class JobProgress:
+    """The runs of one job: which run is training, the job's time so far and its estimated time left.
+
+    Args:
+        epochs: the epochs of every run of the job, in order.
+
+    The time left assumes that an epoch still to come takes as long as the epochs done so far, on average.
+    """
+
+    def __init__(self, epochs: Sequence[int]) -> None:
+        self.epochs, self.start = list(epochs), time.perf_counter()
+        self.epochs_done, self.seconds_done = 0, 0.0
+
+    def eta(self, index: int) -> float | None:
+        """Estimated seconds from the start of run ``index`` to the end of the job (``None`` before any run)."""
+        if not self.epochs_done:
+            return None
+        return self.seconds_done / self.epochs_done * sum(self.epochs[index:])
+
+    @contextlib.contextmanager
+    def run(self, index: int, name: str, model: str) -> Iterator[None]:
+        """Label the progress of run ``index`` (0-based) while it trains."""
+        global _current_run
+        eta = self.eta(index)
+        log.info(
+            "run %d/%d %s (%s, %d epochs): job time %s%s",
+            index + 1,
+            len(self.epochs),
+            name,
+            model,
+            self.epochs[index],
+            format_seconds(time.perf_counter() - self.start),
+            "" if eta is None else f", job eta {format_seconds(eta)}",
+        )
+        _current_run = f"run {index + 1}/{len(self.epochs)} {name}" if len(self.epochs) > 1 else name
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            _current_run = ""
+            self.epochs_done += self.epochs[index]
+            self.seconds_done += time.perf_counter() - started
 
 
 class Progress:
@@ -36,6 +86,7 @@ class Progress:
         self.total, self.done, self.enabled, self.log_every = total_steps, done_steps, enabled, log_every
         self.start_done, self.start_time, self.clips = done_steps, time.perf_counter(), 0
         self.bar = None
+        self.label = _current_run or "train"
         if enabled and (sys.stderr.isatty() if interactive is None else interactive):
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
@@ -47,7 +98,7 @@ class Progress:
                 TimeRemainingColumn(),
                 transient=False,
             )
-            self.task = self.bar.add_task("train", total=total_steps, completed=done_steps, info="")
+            self.task = self.bar.add_task(self.label, total=total_steps, completed=done_steps, info="")
             self.bar.start()
 
     def rates(self) -> tuple[float, float]:
@@ -67,7 +118,8 @@ class Progress:
         if self.bar is not None:
             self.bar.update(self.task, completed=self.done, info=info)
         elif self.done % self.log_every == 0 or self.done == self.total:
-            log.info("step %d/%d %s eta %s", self.done, self.total, info, format_seconds(eta))
+            prefix = f"{_current_run} " if _current_run else ""
+            log.info("%sstep %d/%d %s eta %s", prefix, self.done, self.total, info, format_seconds(eta))
 
     def message(self, text: str) -> None:
         """A line above the bar (or a log line)."""

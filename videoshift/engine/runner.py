@@ -3,52 +3,156 @@
 from __future__ import annotations
 
 import copy
+import json
 import logging
-import tempfile
+import math
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import torch
+from torch.utils.data import DataLoader, Dataset, default_collate
 
+from videoshift.data.annotations import Sample
+from videoshift.data.datasets import eval_sampling
 from videoshift.engine import checkpointing, distributed
 from videoshift.engine.config import experiment_configs
 from videoshift.engine.evaluate import predict, save_results, score, video_keys
 from videoshift.engine.loader import eval_loader
+from videoshift.engine.metrics import average_views
 from videoshift.engine.train import Trainer, build_model
 
 log = logging.getLogger("videoshift.train")
 
 
 def train_runs(
-    cfg: Mapping[str, Any], work_dir: str | Path, resume: bool = False, datasets=None
+    cfg: Mapping[str, Any], work_dir: str | Path, resume: bool = False, datasets=None, latency: bool = True
 ) -> list[dict[str, Any]]:
     """Train the config (or each of its ``experiments``) into ``work_dir/<name>``; one summary row per run.
 
-    Rows hold ``name``, ``top1`` (best val top-1), ``top5``, ``mean_class_acc`` (last evaluation), ``params``,
-    ``gmacs`` (multiply-adds of one clip, the papers' "FLOPs"), ``minutes`` and ``run_dir``.
+    Rows hold ``name``, ``model``, ``family`` (``swin`` or ``cnn``), ``top1`` (best val top-1), ``best_epoch``,
+    ``top5`` (at the best epoch), ``mean_class_acc`` (last evaluation), ``params``, ``gmacs`` (multiply-adds of
+    one clip, the papers' "FLOPs"), ``minutes``, ``run_dir``, the paper's numbers when the run names a
+    ``paper.row`` (``paper_top1``, ``paper_gmacs``), and with ``latency`` the measured inference latency
+    (``latency_ms``) and its ratio to the 2D model of the run's family (``latency_x``, see :func:`add_latencies`).
     """
+    from videoshift.engine.progress import JobProgress
     from videoshift.models.complexity import count_macs, count_params
 
-    rows = []
-    for run_cfg in experiment_configs(cfg):
-        trainer = Trainer(run_cfg, Path(work_dir) / run_cfg["name"], datasets=datasets)
-        summary = trainer.fit(resume=resume)
+    rows, models, runs = [], [], experiment_configs(cfg)
+    job = JobProgress([int(run_cfg["train"]["epochs"]) for run_cfg in runs])
+    for index, run_cfg in enumerate(runs):
+        with job.run(index, run_cfg["name"], run_cfg["model"]["name"]):
+            trainer = Trainer(run_cfg, Path(work_dir) / run_cfg["name"], datasets=datasets)
+            summary = trainer.fit(resume=resume)
         clip = trainer.train_set[0]["clip"][None].to(trainer.dist.device)  # (1, C, T, H, W)
+        best = best_record(summary.run_dir / "metrics.jsonl")
+        model = trainer.model.eval()
         rows.append(
             {
                 "name": summary.name,
                 "model": run_cfg["model"]["name"],
+                "family": model_family(model),
                 "top1": summary.best_top1,
-                "top5": summary.last.get("top5"),
+                "best_epoch": best.get("epoch"),
+                "top5": best.get("top5", summary.last.get("top5")),
                 "mean_class_acc": summary.last.get("mean_class_acc"),
-                "params": count_params(trainer.model),
-                "gmacs": count_macs(trainer.model, clip) / 1e9,
+                "params": count_params(model),
+                "gmacs": count_macs(model, clip) / 1e9,
                 "minutes": summary.seconds / 60.0,
                 "run_dir": str(summary.run_dir),
+                **paper_numbers(run_cfg),
             }
         )
+        models.append((model, clip))
+    if latency:
+        add_latencies(rows, models)
     return rows
+
+
+def best_record(metrics_path: Path) -> dict[str, Any]:
+    """The evaluation record (a ``metrics.jsonl`` line) with the highest top-1, the earliest among equals."""
+    if not metrics_path.is_file():
+        return {}
+    records = [json.loads(line) for line in metrics_path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return max(records, key=lambda r: r["top1"], default={})  # max keeps the first of equal maxima
+
+
+def paper_numbers(run_cfg: Mapping[str, Any]) -> dict[str, Any]:
+    """``paper_top1`` and ``paper_gmacs`` of the run's ``paper.row`` (empty when it names none)."""
+    from videoshift.engine.config import paper_top1
+    from videoshift.models.papers import paper_row
+
+    if run_cfg["paper"]["row"] is None:
+        return {}
+    row = paper_row(run_cfg["paper"]["row"])
+    return {"paper_row": row.key, "paper_top1": paper_top1(run_cfg), "paper_gmacs": row.gmacs}
+
+
+def model_family(model: torch.nn.Module) -> str:
+    """``"swin"`` for Swin recognizers (2D Swin, Video Swin, PST), ``"cnn"`` for TSN/TSM/STSM, else ``"other"``."""
+    from videoshift.models.shift_cnn import ShiftCNN
+    from videoshift.models.swin_video import SwinVideoRecognizer
+
+    if isinstance(model, SwinVideoRecognizer):
+        return "swin"
+    return "cnn" if isinstance(model, ShiftCNN) else "other"
+
+
+def is_2d(model: torch.nn.Module) -> bool:
+    """Whether a recognizer never mixes frames before its temporal average: no shift, one-frame windows."""
+    from videoshift.models.shift_cnn import ShiftCNN
+    from videoshift.models.swin_video import SwinVideoRecognizer
+
+    if isinstance(model, SwinVideoRecognizer):
+        backbone = model.backbone
+        return backbone.shift.mixing == "none" and backbone.window_size[0] == 1 and backbone.patch_size[0] == 1
+    if isinstance(model, ShiftCNN):
+        return not any(hasattr(m, "shift") for m in model.backbone.modules())
+    return False
+
+
+def measure_latencies(
+    models: Sequence[tuple[torch.nn.Module, torch.Tensor]], rounds: int = 7, repeats: int = 5
+) -> list[float]:
+    """Inference latency in ms of each ``(model, clip)`` on its clip (batch 1, no grad, the current threads).
+
+    Models take turns (``rounds`` rounds of ``repeats`` forward passes each, after two warm-up passes), and each
+    gets the fastest round's mean: a neighbour's load slows rounds, never speeds them. With one torch thread the
+    clock is the CPU time of this thread (the forward pass runs on it), which a busy shared machine does not
+    inflate by descheduling; with more threads it is the wall clock.
+    """
+    import time
+
+    clock = time.thread_time if torch.get_num_threads() == 1 else time.perf_counter
+    best = [math.inf] * len(models)
+    with torch.inference_mode():
+        for model, clip in models:
+            model.eval()
+            for _ in range(2):
+                model(clip)
+        for _ in range(rounds):
+            for index, (model, clip) in enumerate(models):
+                start = clock()
+                for _ in range(repeats):
+                    model(clip)
+                best[index] = min(best[index], (clock() - start) / repeats * 1e3)
+    return best
+
+
+def add_latencies(rows: list[dict[str, Any]], models: Sequence[tuple[torch.nn.Module, torch.Tensor]]) -> None:
+    """Set ``latency_ms`` of every row and ``latency_x``: its ratio to the first 2D model of its family (the
+    TPS paper's Table 6 compares PST with 2D Swin, the STSM paper compares with TSN)."""
+    for row, latency in zip(rows, measure_latencies(models), strict=True):
+        row["latency_ms"] = latency
+    baselines: dict[str, float] = {}
+    for row, (model, _) in zip(rows, models, strict=True):
+        if is_2d(model):
+            baselines.setdefault(row["family"], row["latency_ms"])
+    for row in rows:
+        base = baselines.get(row["family"])
+        row["latency_x"] = row["latency_ms"] / base if base else None
 
 
 def load_trained(checkpoint: str | Path, device: torch.device | str = "cpu") -> tuple[torch.nn.Module, dict[str, Any]]:
@@ -69,7 +173,7 @@ def with_views(data_cfg: Mapping[str, Any], views: str | None) -> dict[str, Any]
     clips, sep, crops = views.lower().partition("x")
     if not (sep and clips.isdigit() and crops.isdigit() and int(clips) > 0 and int(crops) > 0):
         raise ValueError(f"views must look like CLIPSxCROPS (e.g. 4x3), got {views!r}")
-    sampling = out.get("test_sampling") or out.get("sampling") or {"type": "tsn", "num_frames": 8}
+    sampling = eval_sampling(out)
     out["test_sampling"] = {**sampling, "num_clips": int(clips)}
     out["transform"] = {**(out.get("transform") or {}), "test_crops": int(crops)}
     return out
@@ -99,28 +203,117 @@ def evaluate_checkpoint(
     return result
 
 
-def predict_videos(
-    videos: Sequence[str | Path], checkpoint: str | Path, top_k: int = 5, device: str = "auto"
-) -> list[list[tuple[str, float]]]:
-    """Top-``k`` (class name, probability) for each video file, with the checkpoint's test-time data settings."""
+@dataclass
+class VideoPrediction:
+    """The top-k ``(class name, probability)`` of one video, or the one-line reason it could not be read."""
+
+    video: str
+    top: list[tuple[str, float]] | None
+    error: str | None = None
+
+
+class _Tolerant(Dataset):
+    """Items of a dataset, with an unreadable file's error in place of its item."""
+
+    def __init__(self, dataset: Dataset) -> None:
+        self.dataset = dataset
+
+    def __len__(self) -> int:
+        return len(self.dataset)
+
+    def __getitem__(self, index: int) -> dict[str, Any]:
+        try:
+            return self.dataset[index]
+        except (OSError, ValueError, RuntimeError) as error:  # decoding failures of one file
+            return {"error": f"{type(error).__name__}: {error}".splitlines()[0], "index": index}
+
+
+def _collate(items: list[dict[str, Any]]) -> dict[str, Any]:
+    good = [item for item in items if "error" not in item]
+    batch = default_collate(good) if good else {}
+    batch["errors"] = [(item["index"], item["error"]) for item in items if "error" in item]
+    return batch
+
+
+def load_for_prediction(
+    checkpoint: str | Path | None, weights: str | None, device: torch.device
+) -> tuple[torch.nn.Module, dict[str, Any], list[str], str]:
+    """Model, data settings, class names and view averaging of a training checkpoint or named weights."""
+    if (checkpoint is None) == (weights is None):
+        raise ValueError("give exactly one of a checkpoint and a weights tag")
+    if checkpoint is not None:
+        model, ckpt = load_trained(checkpoint, device)
+        num_classes = int(ckpt["model_args"]["kwargs"]["num_classes"])
+        data_cfg = prediction_data_config(ckpt["config"]["data"], num_classes)
+        return model, data_cfg, list(ckpt.get("class_names") or []), ckpt["config"]["eval"]["average"]
+    from videoshift.models import create_model
+    from videoshift.models.weights import get_weights
+
+    spec = get_weights(weights)
+    model = create_model(spec.model, pretrained=spec.tag).to(device).eval()
+    data_cfg = {**spec.protocol.data_config(), "dataset": "video", "num_classes": spec.num_classes}
+    return model, data_cfg, spec.class_names(), "prob"
+
+
+def predict_files(
+    videos: Sequence[str | Path],
+    checkpoint: str | Path | None = None,
+    top_k: int = 5,
+    device: str = "auto",
+    *,
+    weights: str | None = None,
+    batch_size: int = 4,
+    num_workers: int = 0,
+    progress: Any = None,
+) -> list[VideoPrediction]:
+    """Top-``k`` classes of each video with the test protocol of the checkpoint or of the named ``weights``.
+
+    Videos are read and batched; a file that cannot be read gets its one-line error instead of a result and the
+    others carry on. ``progress(done, total)`` is called after each batch.
+    """
     from videoshift.data import build_dataset
 
     target = distributed.resolve_device(device)
-    model, ckpt = load_trained(checkpoint, target)
-    names = list(ckpt.get("class_names") or [])
-    data_cfg = prediction_data_config(ckpt["config"]["data"], int(ckpt["model_args"]["kwargs"]["num_classes"]))
-    with tempfile.TemporaryDirectory() as tmp:
-        listing = Path(tmp) / "videos.txt"
-        listing.write_text("".join(f"{Path(v).resolve()} 0\n" for v in videos), encoding="utf-8")
-        dataset = build_dataset({**data_cfg, "test_list": str(listing), "root": "/"}, "test")
-        loader = eval_loader(dataset, distributed.DistInfo(device=target), 1, 0)
-        probs = predict(model, loader, target, ckpt["config"]["eval"]["average"]).probs
-    results = []
-    for row in probs:
-        values, classes = row.topk(min(top_k, row.numel()))
-        pairs = zip(values.tolist(), classes.tolist(), strict=True)
-        results.append([(names[c] if c < len(names) else str(c), v) for v, c in pairs])
+    model, data_cfg, names, average = load_for_prediction(checkpoint, weights, target)
+    results: list[VideoPrediction] = [VideoPrediction(str(v), None, "not run") for v in videos]
+    samples = [Sample(str(Path(v).resolve()), (0,)) for v in videos]
+    dataset = build_dataset(data_cfg, "test", samples=samples)
+    loader = DataLoader(_Tolerant(dataset), batch_size=batch_size, num_workers=num_workers, collate_fn=_collate)
+    done = 0
+    with torch.no_grad():
+        for batch in loader:
+            for index, error in batch["errors"]:
+                results[index] = VideoPrediction(str(videos[index]), None, error)
+            if "clip" in batch:
+                clips = batch["clip"].to(target)
+                clips = clips[:, None] if clips.ndim == 5 else clips
+                b, v = clips.shape[:2]
+                probs = average_views(model(clips.flatten(0, 1)).reshape(b, v, -1), average)
+                for index, row in zip(batch["index"].tolist(), probs.cpu(), strict=True):
+                    values, classes = row.topk(min(top_k, row.numel()))
+                    top = [
+                        (names[c] if c < len(names) else str(c), p)
+                        for p, c in zip(values.tolist(), classes.tolist(), strict=True)
+                    ]
+                    results[index] = VideoPrediction(str(videos[index]), top)
+            done += len(batch["errors"]) + (b if "clip" in batch else 0)
+            if progress is not None:
+                progress(done, len(videos))
     return results
+
+
+def predict_videos(
+    videos: Sequence[str | Path], checkpoint: str | Path, top_k: int = 5, device: str = "auto"
+) -> list[list[tuple[str, float]]]:
+    """Top-``k`` (class name, probability) for each video file, with the checkpoint's test-time data settings.
+
+    Raises ``ValueError`` naming the files that could not be read (:func:`predict_files` carries on instead).
+    """
+    results = predict_files(videos, checkpoint, top_k, device)
+    failed = [f"{r.video}: {r.error}" for r in results if r.error]
+    if failed:
+        raise ValueError("; ".join(failed))
+    return [r.top for r in results]
 
 
 def prediction_data_config(data_cfg: Mapping[str, Any], num_classes: int) -> dict[str, Any]:
@@ -128,3 +321,33 @@ def prediction_data_config(data_cfg: Mapping[str, Any], num_classes: int) -> dic
     keep = ("sampling", "test_sampling", "transform", "backend")
     out = {k: copy.deepcopy(data_cfg[k]) for k in keep if k in data_cfg}
     return {**out, "dataset": "video", "num_classes": num_classes}
+
+
+def plot_comparison(rows: Sequence[Mapping[str, Any]], path: str | Path, title: str = "") -> None:
+    """PNG of top-1 against GMACs per clip, the papers' accuracy-vs-cost style: one marker per run, one colour
+    and marker shape per family, each point labelled with its run name."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(7, 5), layout="constrained")
+    FigureCanvasAgg(figure)
+    axes = figure.subplots()
+    markers = {"swin": "o", "cnn": "s"}
+    for family in dict.fromkeys(row.get("family", "other") for row in rows):
+        own = [row for row in rows if row.get("family", "other") == family and row.get("top1") is not None]
+        axes.scatter(
+            [r["gmacs"] for r in own], [r["top1"] for r in own], marker=markers.get(family, "^"), s=60, label=family
+        )
+        for row in own:
+            axes.annotate(
+                row["name"], (row["gmacs"], row["top1"]), textcoords="offset points", xytext=(5, 4), fontsize=8
+            )
+    axes.margins(x=0.25, y=0.1)
+    axes.set_xlabel("GMACs per clip")
+    axes.set_ylabel("top-1 (%)")
+    axes.set_title(title)
+    axes.grid(alpha=0.3)
+    axes.legend()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, format="png", dpi=100)

@@ -29,7 +29,7 @@ from torch.nn.parallel import DistributedDataParallel
 
 from videoshift.engine import checkpointing, distributed
 from videoshift.engine.config import save_config
-from videoshift.engine.evaluate import autocast, predict, save_results, score, video_keys
+from videoshift.engine.evaluate import autocast, check_amp, predict, save_results, score, video_keys
 from videoshift.engine.loader import ResumableDistributedSampler, SeededDataset, eval_loader, train_loader
 from videoshift.engine.optim import build_optimizer, build_scheduler
 from videoshift.engine.progress import Progress
@@ -136,8 +136,7 @@ class Trainer:
         self.optimizer = build_optimizer(self.model, cfg["optim"])
         self.scheduler = build_scheduler(self.optimizer, cfg["schedule"], self.steps_per_epoch, tcfg["epochs"])
         self.amp = tcfg["amp"]
-        if self.amp == "fp16" and self.dist.device.type != "cuda":
-            raise ValueError("train.amp='fp16' needs a CUDA device; use 'bf16' on the CPU")
+        check_amp(self.amp, self.dist.device)
         self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp == "fp16")
         self.criterion = nn.CrossEntropyLoss(label_smoothing=float(tcfg["label_smoothing"]))
         self.epoch, self.step_in_epoch, self.global_step, self.best_top1 = 0, 0, 0, -1.0

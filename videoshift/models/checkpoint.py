@@ -16,7 +16,7 @@ from pathlib import Path
 
 import torch
 
-from videoshift.models.contract import Recognizer
+from videoshift.models.contract import Recognizer, is_head_key
 
 logger = logging.getLogger(__name__)
 
@@ -65,10 +65,6 @@ def read_state_dict(source: str | Path | Mapping[str, object]) -> StateDict:
     return {k: v for k, v in state.items() if isinstance(v, torch.Tensor)}
 
 
-def _is_head_key(key: str, head_keys: tuple[str, ...]) -> bool:
-    return any(key == h or key.startswith(h + ".") for h in head_keys)
-
-
 def load_checkpoint(model: Recognizer, source: str | Path | Mapping[str, object]) -> LoadReport:
     """Load ``source`` into ``model`` strictly, except for the model's declared head.
 
@@ -85,16 +81,16 @@ def load_checkpoint(model: Recognizer, source: str | Path | Mapping[str, object]
     mismatched = []
     for key in list(state):
         if key in own and own[key].shape != state[key].shape:
-            if _is_head_key(key, head_keys):
+            if is_head_key(key, head_keys):
                 skipped_head.append(key)
                 del state[key]
             else:
                 mismatched.append(f"{key}: checkpoint {tuple(state[key].shape)} vs model {tuple(own[key].shape)}")
     missing = [k for k in own if k not in state]
     unexpected = [k for k in state if k not in own]
-    missing_head = [k for k in missing if _is_head_key(k, head_keys)]
+    missing_head = [k for k in missing if is_head_key(k, head_keys)]
     missing = [k for k in missing if k not in missing_head]
-    unexpected = [k for k in unexpected if not _is_head_key(k, head_keys)]
+    unexpected = [k for k in unexpected if not is_head_key(k, head_keys)]
     problems = []
     if mismatched:
         problems.append("shape mismatch: " + "; ".join(mismatched))

@@ -12,6 +12,11 @@ from typing import Protocol, runtime_checkable
 import torch
 
 
+def is_head_key(key: str, head_keys: tuple[str, ...]) -> bool:
+    """Whether a state-dict key or parameter name belongs to the classifier named by ``head_keys`` prefixes."""
+    return any(key == head or key.startswith(head + ".") for head in head_keys)
+
+
 @runtime_checkable
 class Recognizer(Protocol):
     """A video classifier: backbone features, a head, and what training and weight loading need to know.

@@ -40,12 +40,19 @@ def is_model(name: str) -> bool:
     return name in _MODEL_ENTRYPOINTS
 
 
-def create_model(name: str, pretrained: bool = False, checkpoint: str | Path | None = None, **kwargs: Any) -> nn.Module:
+def create_model(
+    name: str, pretrained: bool | str = False, checkpoint: str | Path | None = None, **kwargs: Any
+) -> nn.Module:
     """Build the registered model ``name``; keyword arguments go to its entrypoint.
 
     ``pretrained=True`` then loads the ImageNet weights of its 2D counterpart (timm downloads and caches them;
-    :func:`videoshift.models.checkpoint.load_imagenet_weights`), the same way for every family; ``checkpoint`` (a
-    file path) is loaded strictly after that through :func:`videoshift.models.checkpoint.load_checkpoint`.
+    :func:`videoshift.models.checkpoint.load_imagenet_weights`), the same way for every family. ``pretrained="tag"``
+    names published video weights (:mod:`videoshift.models.weights`, ``videoshift weights list``; the part after
+    ``name.`` is enough): the model is built with the weights' arguments (``kwargs`` override them), the file is
+    downloaded once into the cache, verified and loaded strictly (:mod:`videoshift.models.hub`), and the model gets
+    ``weights_spec`` and ``class_names`` attributes. A ``num_classes`` override re-initialises the classifier.
+    ``checkpoint`` (a file path) is loaded strictly after that through
+    :func:`videoshift.models.checkpoint.load_checkpoint`.
     """
     try:
         factory = _MODEL_ENTRYPOINTS[name]
@@ -53,10 +60,23 @@ def create_model(name: str, pretrained: bool = False, checkpoint: str | Path | N
         close = difflib.get_close_matches(name, _MODEL_ENTRYPOINTS, n=5)
         hint = f"; did you mean {', '.join(close)}?" if close else f"; known models: {', '.join(list_models())}"
         raise ValueError(f"unknown model {name!r}{hint}") from None
+    spec = None
+    if isinstance(pretrained, str):
+        from videoshift.models.weights import get_weights
+
+        spec = get_weights(pretrained, name)
+        kwargs = {**spec.kwargs, **kwargs}
     model = factory(**kwargs)
     from videoshift.models.checkpoint import load_checkpoint, load_imagenet_weights
 
-    if pretrained:
+    if spec is not None:
+        from videoshift.models.hub import load_weights
+
+        same_head = int(kwargs["num_classes"]) == spec.num_classes
+        load_weights(model, spec, strict_head=same_head)
+        model.weights_spec = spec
+        model.class_names = spec.class_names() if same_head else None
+    elif pretrained:
         load_imagenet_weights(model)
     if checkpoint is not None:
         load_checkpoint(model, checkpoint)

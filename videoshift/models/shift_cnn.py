@@ -23,6 +23,7 @@ backbone.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable
 from typing import Any
@@ -39,6 +40,11 @@ from videoshift.models.registry import register_model
 from videoshift.ops import SpatioTemporalShift, TemporalShift
 
 ShiftFactory = Callable[[int], nn.Module]  # frames per clip -> parameter-free shift module
+
+
+def _own_shift(block: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """The block's ``shift`` child, looked up when called: a deployment may swap in a causal or streaming one."""
+    return block.shift(x)
 
 
 class TemporalMaxPool(nn.Module):
@@ -182,7 +188,7 @@ class ShiftCNN(nn.Module):
             for frames, stage in zip(stage_frames, stages, strict=True):
                 for _, block in stage:
                     block.shift = shift_layer(frames)
-                    run_before(_first_conv(block), block.shift)
+                    run_before(_first_conv(block), functools.partial(_own_shift, block))
         self.non_local = nn.ModuleDict()
         if non_local:
             for frames, stage in zip(stage_frames[1:3], stages[1:3], strict=True):
@@ -246,15 +252,17 @@ class ShiftCNN(nn.Module):
         return convert_state_dict(state_dict, self.state_dict(), self.not_in_imagenet)
 
 
-def _tsm(shift_div: int) -> ShiftFactory:
-    return lambda frames: TemporalShift(num_frames=frames, shift_div=shift_div)
+def _tsm(shift_div: int, causal: bool = False) -> ShiftFactory:
+    convention = "causal" if causal else "tsm"
+    return lambda frames: TemporalShift(num_frames=frames, shift_div=shift_div, convention=convention)
 
 
-def _stsm(alpha: float, dims: str) -> ShiftFactory | None:
+def _stsm(alpha: float, dims: str, causal: bool = False) -> ShiftFactory | None:
     """STSM's shift; ``alpha=0`` moves no channel, the TSN baseline of the STSM paper's Table 1."""
     if alpha == 0:
         return None
-    return lambda frames: SpatioTemporalShift(num_frames=frames, alpha=alpha, dims=dims)
+    convention = "causal" if causal else "stsm"
+    return lambda frames: SpatioTemporalShift(num_frames=frames, alpha=alpha, dims=dims, convention=convention)
 
 
 @register_model
@@ -264,15 +272,23 @@ def tsn_r50(backbone: str = "resnet50", **kwargs: Any) -> ShiftCNN:
 
 
 @register_model
-def tsm_r50(backbone: str = "resnet50", shift_div: int = 8, **kwargs: Any) -> ShiftCNN:
-    """TSM: ResNet-50 with 1/shift_div channels shifted each way in time, in every bottleneck."""
-    return ShiftCNN(backbone, shift_layer=_tsm(shift_div), **kwargs)
+def tsm_r50(backbone: str = "resnet50", shift_div: int = 8, causal: bool = False, **kwargs: Any) -> ShiftCNN:
+    """TSM: ResNet-50 with 1/shift_div channels shifted each way in time, in every bottleneck.
+
+    ``causal``: online TSM, 1/shift_div channels read the previous frame only (streamable).
+    """
+    return ShiftCNN(backbone, shift_layer=_tsm(shift_div, causal), **kwargs)
 
 
 @register_model
-def stsm_r50(backbone: str = "resnet50", alpha: float = 3 / 8, dims: str = "T+H+W", **kwargs: Any) -> ShiftCNN:
-    """STSM: ResNet-50 with the spatio-temporal shift (ratio ``alpha``, groups ``dims``) in every bottleneck."""
-    return ShiftCNN(backbone, shift_layer=_stsm(alpha, dims), **kwargs)
+def stsm_r50(
+    backbone: str = "resnet50", alpha: float = 3 / 8, dims: str = "T+H+W", causal: bool = False, **kwargs: Any
+) -> ShiftCNN:
+    """STSM: ResNet-50 with the spatio-temporal shift (ratio ``alpha``, groups ``dims``) in every bottleneck.
+
+    ``causal``: the T group reads only the past (an extension the STSM paper does not evaluate; streamable).
+    """
+    return ShiftCNN(backbone, shift_layer=_stsm(alpha, dims, causal), **kwargs)
 
 
 @register_model
@@ -282,15 +298,17 @@ def tsn_mbv2(backbone: str = "mobilenetv2_100", **kwargs: Any) -> ShiftCNN:
 
 
 @register_model
-def tsm_mbv2(backbone: str = "mobilenetv2_100", shift_div: int = 8, **kwargs: Any) -> ShiftCNN:
-    """TSM on MobileNetV2: the shift before the expansion conv of the 10 blocks with a skip."""
-    return ShiftCNN(backbone, shift_layer=_tsm(shift_div), **kwargs)
+def tsm_mbv2(backbone: str = "mobilenetv2_100", shift_div: int = 8, causal: bool = False, **kwargs: Any) -> ShiftCNN:
+    """TSM on MobileNetV2: the shift before the expansion conv of the 10 blocks with a skip (``causal``: online TSM)."""
+    return ShiftCNN(backbone, shift_layer=_tsm(shift_div, causal), **kwargs)
 
 
 @register_model
-def stsm_mbv2(backbone: str = "mobilenetv2_100", alpha: float = 3 / 8, dims: str = "T+H+W", **kwargs: Any) -> ShiftCNN:
-    """STSM on MobileNetV2: the shift before the expansion conv of the 10 blocks with a skip."""
-    return ShiftCNN(backbone, shift_layer=_stsm(alpha, dims), **kwargs)
+def stsm_mbv2(
+    backbone: str = "mobilenetv2_100", alpha: float = 3 / 8, dims: str = "T+H+W", causal: bool = False, **kwargs: Any
+) -> ShiftCNN:
+    """STSM on MobileNetV2: the shift before the expansion conv of the 10 blocks with a skip (``causal``: past only)."""
+    return ShiftCNN(backbone, shift_layer=_stsm(alpha, dims, causal), **kwargs)
 
 
 @register_model

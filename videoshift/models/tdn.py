@@ -71,10 +71,10 @@ class LearnableTemporalShift(nn.Module):
         # series, without the two transposing copies that made it ~25x slower than STSM's shift on CPU.
         frames = split_frames(x, self.num_frames)  # (N, T, C, H, W)
         taps = self.conv.weight.view(1, 1, -1, 3, 1, 1)
-        out = frames * taps[:, :, :, 1]
-        out[:, 1:] += frames[:, :-1] * taps[:, :, :, 0]
-        out[:, :-1] += frames[:, 1:] * taps[:, :, :, 2]
-        return out.flatten(0, 1)
+        previous = F.pad(frames[:, :-1], (0, 0, 0, 0, 0, 0, 1, 0))  # x[t-1], zero at t = 0
+        following = F.pad(frames[:, 1:], (0, 0, 0, 0, 0, 0, 0, 1))  # x[t+1], zero at the last frame
+        out = frames * taps[:, :, :, 1] + previous * taps[:, :, :, 0] + following * taps[:, :, :, 2]
+        return out.flatten(0, 1)  # no in-place writes: exporters turn those into scatters
 
 
 class MotionExcitation(nn.Module):

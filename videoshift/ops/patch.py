@@ -35,7 +35,7 @@ PatternLike = str | Sequence[Sequence[int]] | Tensor
 WindowSize = int | tuple[int, int] | None
 
 NAMED_PATTERNS: dict[str, Grid] = {
-    # Released code (REFERENCE_FACTS §3), indexed by (h % 3, w % 3).
+    # The released TPS code's pattern (MartinXM/TPS), indexed by (h % 3, w % 3).
     "official": ((4, -1, -2), (1, 0, -3), (2, 3, -4)),
     # Paper Fig. 5: (a) "Bayer filter", (b) A with a quarter of the current-frame patches from t+2,
     # (c) 9 consecutive frames, (d) 16 consecutive frames.

@@ -48,7 +48,19 @@ def stsm_group_sizes(channels: int, alpha: float, groups: tuple[str, ...]) -> tu
     return sizes
 
 
-def _stsm_plan(groups: tuple[str, ...], sizes: tuple[int, ...]) -> ShiftPlan:
+STSM_CONVENTIONS: tuple[str, ...] = ("stsm", "causal")
+
+
+def _causal_offsets(offsets: tuple[tuple[int, int], ...]) -> tuple[tuple[int, int], ...]:
+    """Offsets of the causal variant: reading the next frame becomes reading the previous one, and
+    reading the previous frame becomes staying in place (as online TSM does with its two folds)."""
+    time_dim = _AXIS_DIMS["T"]
+    causal = {+1: -1, -1: 0}
+    mapped = ((dim, causal[offset] if dim == time_dim else offset) for dim, offset in offsets)
+    return tuple((dim, offset) for dim, offset in mapped if offset)
+
+
+def _stsm_plan(groups: tuple[str, ...], sizes: tuple[int, ...], convention: str = "stsm") -> ShiftPlan:
     moves = []
     start = 0
     for group, size in zip(groups, sizes, strict=True):
@@ -57,13 +69,29 @@ def _stsm_plan(groups: tuple[str, ...], sizes: tuple[int, ...]) -> ShiftPlan:
         part = size // len(signs)
         for sign in signs:
             offsets = tuple(zip(axis_dims, sign, strict=True))
+            if convention == "causal":
+                offsets = _causal_offsets(offsets)
             moves.append(Move(channel_box(2, start, start + part), offsets))
             start += part
     moves.append(Move(channel_box(2, start, None)))
     return ShiftPlan(tuple(moves), "zeros")
 
 
-def spatiotemporal_shift(x: Tensor, num_frames: int, alpha: float = 3 / 8, dims: str = "T+H+W") -> Tensor:
+def _check_convention(convention: str) -> None:
+    if convention not in STSM_CONVENTIONS:
+        raise ValueError(f"convention must be one of {STSM_CONVENTIONS}, got {convention!r}")
+
+
+def stsm_plan(channels: int, alpha: float = 3 / 8, dims: str = "T+H+W", convention: str = "stsm") -> ShiftPlan:
+    """The shift plan of :func:`spatiotemporal_shift` on the ``(N, T, C, H, W)`` view of ``channels`` channels."""
+    _check_convention(convention)
+    groups = parse_dims(dims)
+    return _stsm_plan(groups, stsm_group_sizes(channels, alpha, groups), convention)
+
+
+def spatiotemporal_shift(
+    x: Tensor, num_frames: int, alpha: float = 3 / 8, dims: str = "T+H+W", *, convention: str = "stsm"
+) -> Tensor:
     """Shift channel groups of CNN features by one position along time and/or space (STSM).
 
     With ``k`` groups in ``dims``, each gets ⌊α·C/k⌋ channels rounded down to a multiple of 2
@@ -80,28 +108,37 @@ def spatiotemporal_shift(x: Tensor, num_frames: int, alpha: float = 3 / 8, dims:
         alpha: share of the channels that move, in (0, 1].
         dims: groups joined by ``+``; every variant of the STSM paper's Tables 2–3 is accepted:
             ``T, H, W, H+W, HW, T+H+W, T+HW, T+H+W+HW, TH+TW+HW, T+H+W+TH+TW+HW``.
+        convention: ``"stsm"`` (the paper) or ``"causal"``, for online inference (an extension the
+            STSM paper does not evaluate): every part that reads frame t+1 reads frame t−1 instead,
+            and every part that read frame t−1 stays in its frame (spatial offsets kept), so frame
+            t reads nothing from the future. ``dims="T"`` is then causal :func:`temporal_shift`.
 
     Returns:
         A new tensor of the shape of ``x``.
     """
-    groups = parse_dims(dims)
     frames = split_frames(x, num_frames)
-    plan = _stsm_plan(groups, stsm_group_sizes(x.shape[1], alpha, groups))
-    return apply_shift(frames, plan).flatten(0, 1)
+    return apply_shift(frames, stsm_plan(x.shape[1], alpha, dims, convention)).flatten(0, 1)
 
 
 class SpatioTemporalShift(nn.Module):
     """:func:`spatiotemporal_shift` as a module; holds settings only, no parameters."""
 
-    def __init__(self, num_frames: int, alpha: float = 3 / 8, dims: str = "T+H+W") -> None:
+    def __init__(self, num_frames: int, alpha: float = 3 / 8, dims: str = "T+H+W", *, convention: str = "stsm") -> None:
         super().__init__()
         parse_dims(dims)
+        _check_convention(convention)
         self.num_frames = num_frames
         self.alpha = alpha
         self.dims = dims
+        self.convention = convention
 
     def forward(self, x: Tensor) -> Tensor:
-        return spatiotemporal_shift(x, self.num_frames, self.alpha, self.dims)
+        return spatiotemporal_shift(x, self.num_frames, self.alpha, self.dims, convention=self.convention)
+
+    def plan(self, channels: int) -> ShiftPlan:
+        """The plan this module applies to ``channels``-channel features, on the ``(N, T, C, H, W)`` view."""
+        return stsm_plan(channels, self.alpha, self.dims, self.convention)
 
     def extra_repr(self) -> str:
-        return f"num_frames={self.num_frames}, alpha={self.alpha:g}, dims={self.dims!r}"
+        convention = "" if self.convention == "stsm" else f", convention={self.convention!r}"
+        return f"num_frames={self.num_frames}, alpha={self.alpha:g}, dims={self.dims!r}{convention}"

@@ -1,7 +1,7 @@
 """Temporal channel shift: TSM (offline and online) on CNN features, TCS on PST attention tokens.
 
 Both move a few channels one frame along time and keep the rest; they differ in which channels
-move, which way first, and what fills the ends (REFERENCE_FACTS §1).
+move, which way first, and what fills the ends (as in the released TSM and TPS code).
 """
 
 from __future__ import annotations
@@ -122,6 +122,10 @@ class TemporalShift(nn.Module):
 
     def forward(self, x: Tensor) -> Tensor:
         return temporal_shift(x, self.num_frames, self.shift_div, convention=self.convention)
+
+    def plan(self, channels: int) -> ShiftPlan:
+        """The plan this module applies to ``channels``-channel features, on the ``(N, T, C, H, W)`` view."""
+        return _tsm_plan(_fold(channels, self.shift_div, "channels"), self.convention)
 
     def extra_repr(self) -> str:
         return f"num_frames={self.num_frames}, shift_div={self.shift_div}, convention={self.convention!r}"

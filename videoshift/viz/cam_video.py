@@ -4,7 +4,6 @@ trained to see, explain it, and write the PNG strip, the GIF and the MP4."""
 from __future__ import annotations
 
 import copy
-import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -91,7 +90,7 @@ def load_model(checkpoint: str | Path, config: str | Path | None = None, device:
         names = list(ckpt.get("class_names") or []) or None
         return LoadedModel(model, data_cfg, names, str(ckpt["model_args"]["name"]))
 
-    from videoshift.data.datasets import _classes, _test_sampling
+    from videoshift.data.datasets import _classes, eval_sampling
     from videoshift.data.samplers import build_sampler
     from videoshift.engine.config import load_config
     from videoshift.engine.train import build_model, model_arguments
@@ -101,7 +100,7 @@ def load_model(checkpoint: str | Path, config: str | Path | None = None, device:
     data = cfg["data"]
     names = _class_names(data)  # the label map's names when its file is here (a config may name one elsewhere)
     num_classes, _ = _classes({**data, "label_map": data.get("label_map") if names is not None else None})
-    frames = build_sampler(_test_sampling(data), test_mode=True).frames_per_view
+    frames = build_sampler(eval_sampling(data), test_mode=True).frames_per_view
     cfg = copy.deepcopy(cfg)
     cfg["model"]["pretrained"] = False
     model = build_model(model_arguments(cfg, num_classes, frames))
@@ -117,17 +116,14 @@ def load_model(checkpoint: str | Path, config: str | Path | None = None, device:
 def read_clip(video: str | Path, data_cfg: Mapping[str, Any]) -> torch.Tensor:
     """The clip ``(C, T, H, W)`` a model sees of ``video``: its test sampling, one clip, one centre crop."""
     from videoshift.data import build_dataset
+    from videoshift.data.annotations import Sample
     from videoshift.engine.runner import with_views
 
     path = Path(video)
     if not path.is_file():
         raise ValueError(f"video not found: {path}")
-    cfg = with_views(data_cfg, "1x1")
-    with tempfile.TemporaryDirectory() as tmp:
-        listing = Path(tmp) / "videos.txt"
-        listing.write_text(f"{path.resolve()} 0\n", encoding="utf-8")
-        dataset = build_dataset({**cfg, "test_list": str(listing), "root": "/", "label_map": None}, "test")
-        clip = dataset[0]["clip"]
+    cfg = {**with_views(data_cfg, "1x1"), "label_map": None}
+    clip = build_dataset(cfg, "test", samples=[Sample(str(path.resolve()), (0,))])[0]["clip"]
     return clip.reshape(-1, *clip.shape[-4:])[0]  # (views, C, T, H, W) -> the first view
 
 

@@ -110,7 +110,8 @@ def test_cam_with_a_config_and_plain_weights(checkpoints, tmp_path):
     [
         (["--class", "jumping"], "unknown class 'jumping'"),
         (["--class", "40"], r"class id 40 is outside \[0, 12\)"),
-        (["--config", "tsm_r50_k400"], "missing"),  # a 12-class ResNet-18 checkpoint is not the config's ResNet-50
+        # a 12-class ResNet-18 checkpoint is not the config's ResNet-50
+        (["--config", "tsm_r50_k400"], r"tsm\.pth is not a tsm_r50 of config tsm_r50_k400: .{20,260}$"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_code_2(checkpoints, tmp_path, capsys, extra, message):

@@ -95,6 +95,7 @@ def load_model(checkpoint: str | Path, config: str | Path | None = None, device:
     from videoshift.engine.config import load_config
     from videoshift.engine.train import build_model, model_arguments
     from videoshift.models import load_checkpoint
+    from videoshift.models.checkpoint import CheckpointError
 
     cfg = load_config(config)
     data = cfg["data"]
@@ -104,7 +105,12 @@ def load_model(checkpoint: str | Path, config: str | Path | None = None, device:
     cfg = copy.deepcopy(cfg)
     cfg["model"]["pretrained"] = False
     model = build_model(model_arguments(cfg, num_classes, frames))
-    report = load_checkpoint(model, checkpoint)
+    try:
+        report = load_checkpoint(model, checkpoint)
+    except CheckpointError as error:  # its message lists every key; one screen line says enough here
+        text = str(error)
+        short = text if len(text) <= 240 else text[:240] + " …"
+        raise ValueError(f"{checkpoint} is not a {cfg['model']['name']} of config {config}: {short}") from error
     if report.skipped_head:
         raise ValueError(
             f"{checkpoint} has no classifier for this config's {num_classes} classes "

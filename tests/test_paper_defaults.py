@@ -35,7 +35,8 @@ from videoshift.ops import (
 )
 
 CONFIG_DIR = Path(__file__).resolve().parents[1] / "videoshift" / "configs"
-PAPER_CONFIGS = sorted(p.stem for p in CONFIG_DIR.glob("*.yaml") if p.stem != "synthetic_default")
+JOB_CONFIGS = {"synthetic_default", "tps_ablation", "stsm_ablation"}  # the built-in synthetic jobs, not paper rows
+PAPER_CONFIGS = sorted(p.stem for p in CONFIG_DIR.glob("*.yaml") if p.stem not in JOB_CONFIGS)
 
 # ---------------------------------------------------------------------------------------------- the papers
 TSM_SHIFT_DIV = 8  # TSM: 1/8 of the channels move each way (C/8 from t+1, C/8 from t-1)

@@ -6,6 +6,7 @@ import itertools
 import pytest
 import timm
 import torch
+from tiny_models import randomise_norms
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
@@ -26,16 +27,7 @@ def tiny(name: str, **kwargs) -> ShiftCNN:
     """
     backbone = TINY["mbv2"] if "mbv2" in name else TINY["r50"]
     kwargs = {"num_classes": 5, "num_frames": 4, "backbone": backbone} | kwargs
-    model = create_model(name, **kwargs)
-    generator = torch.Generator().manual_seed(1)
-    with torch.no_grad():
-        for module in model.modules():
-            if isinstance(module, nn.BatchNorm2d):
-                module.weight.uniform_(0.5, 1.5, generator=generator)
-                module.bias.uniform_(-0.2, 0.2, generator=generator)
-                module.running_mean.uniform_(-0.1, 0.1, generator=generator)
-                module.running_var.uniform_(0.5, 1.5, generator=generator)
-    return model
+    return randomise_norms(create_model(name, **kwargs), seed=1)
 
 
 def clip(batch: int = 2, frames: int = 4, size: int = 32, seed: int = 0) -> torch.Tensor:

@@ -13,6 +13,7 @@ import itertools
 
 import pytest
 import torch
+from tiny_models import randomise_norms
 from torch import nn
 
 from videoshift.models import create_model
@@ -25,15 +26,7 @@ BACKBONES = {"r50": "resnet18", "mbv2": "mobilenetv2_050"}  # small backbones of
 
 def _randomise_norms(model: nn.Module) -> nn.Module:
     """timm zero-initialises the last norm of each residual branch, hiding the branch: random affine and stats."""
-    generator = torch.Generator().manual_seed(3)
-    with torch.no_grad():
-        for module in model.modules():
-            if isinstance(module, nn.BatchNorm2d):
-                module.weight.uniform_(0.5, 1.5, generator=generator)
-                module.bias.uniform_(-0.2, 0.2, generator=generator)
-                module.running_mean.uniform_(-0.1, 0.1, generator=generator)
-                module.running_var.uniform_(0.5, 1.5, generator=generator)
-    return model
+    return randomise_norms(model, seed=3)
 
 
 def _paper_shift(family: str) -> nn.Module:

@@ -41,3 +41,19 @@ def build(name: str) -> tuple[torch.nn.Module, torch.Tensor]:
                 module.weight.uniform_(0.5, 1.5)
     clip = torch.randn(2, 3, frames, height, width, generator=torch.Generator().manual_seed(1))
     return model, clip
+
+
+def randomise_norms(model: torch.nn.Module, seed: int) -> torch.nn.Module:
+    """Random affine parameters and statistics for every BatchNorm2d (in place; returns ``model``).
+
+    timm zero-initialises the last norm of each residual branch, which hides the branch (and a shift inside it).
+    """
+    generator = torch.Generator().manual_seed(seed)
+    with torch.no_grad():
+        for module in model.modules():
+            if isinstance(module, torch.nn.BatchNorm2d):
+                module.weight.uniform_(0.5, 1.5, generator=generator)
+                module.bias.uniform_(-0.2, 0.2, generator=generator)
+                module.running_mean.uniform_(-0.1, 0.1, generator=generator)
+                module.running_var.uniform_(0.5, 1.5, generator=generator)
+    return model

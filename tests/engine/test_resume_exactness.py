@@ -7,14 +7,10 @@ batches, so a resumed epoch must skip ``step_in_epoch * k * batch_size`` items. 
 
 import pytest
 import torch
-from engine_standins import tiny_config, tiny_datasets
+from engine_standins import crash_at_step, tiny_config, tiny_datasets
 
 from videoshift.engine import checkpointing
 from videoshift.engine.train import Trainer
-
-
-class _Crash(Exception):
-    pass
 
 
 def _trainer(tmp_path, name, sections):
@@ -32,20 +28,11 @@ def test_resume_mid_epoch_with_accumulation_equals_one_run(tmp_path, standin_mod
     reference = _trainer(tmp_path, "ref", sections)
     reference.fit()
 
-    crashing = _trainer(tmp_path, "crash", sections)
-    original = Trainer.optimizer_step
-
-    def step_then_crash(self, micro):
+    def micro_batches_of_accumulate(_trainer, micro):
         assert len(micro) == accumulate
-        if self.global_step == 4:  # after the checkpoint at step 3 (epoch 0), before the next one
-            raise _Crash
-        return original(self, micro)
 
-    monkeypatch.setattr(Trainer, "optimizer_step", step_then_crash)
-    with pytest.raises(_Crash):
-        crashing.fit()
-    monkeypatch.setattr(Trainer, "optimizer_step", original)
-    state = checkpointing.load(tmp_path / "crash" / "latest.pth")
+    # crash after the checkpoint at step 3 (epoch 0), before the next one
+    state = crash_at_step(_trainer(tmp_path, "crash", sections), monkeypatch, 4, micro_batches_of_accumulate)
     assert (state["epoch"], state["step_in_epoch"], state["global_step"]) == (0, 3, 3)
 
     seen: list[int] = []

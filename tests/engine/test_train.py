@@ -2,7 +2,7 @@ import json
 
 import pytest
 import torch
-from engine_standins import TinyMotion, tiny_config, tiny_datasets
+from engine_standins import TinyMotion, crash_at_step, tiny_config, tiny_datasets
 
 from videoshift.engine import checkpointing
 from videoshift.engine.train import Trainer, TrainingDiverged
@@ -31,10 +31,6 @@ def test_run_directory_and_learning(tmp_path, standin_model):
     assert best["epoch"] == 1 + [r["top1"] for r in records].index(summary.best_top1)
 
 
-class _Crash(Exception):
-    pass
-
-
 def _final_weights(path):
     return checkpointing.load(path / "latest.pth")["model"]
 
@@ -43,19 +39,8 @@ def test_resume_after_a_crash_matches_an_uninterrupted_run(tmp_path, standin_mod
     sections = {"train": {"epochs": 3, "checkpoint_every": 3}, "model": {"kwargs": {"dropout": 0.3}}}
     _trainer(tmp_path, "ref", **sections).fit()
 
-    crashing = _trainer(tmp_path, "crash", **sections)
-    original = Trainer.optimizer_step
-
-    def step_then_crash(self, micro):
-        if self.global_step == 13:  # after the checkpoint at step 12 (epoch 2, step 4), before the next one
-            raise _Crash
-        return original(self, micro)
-
-    monkeypatch.setattr(Trainer, "optimizer_step", step_then_crash)
-    with pytest.raises(_Crash):
-        crashing.fit()
-    monkeypatch.setattr(Trainer, "optimizer_step", original)
-    state = checkpointing.load(tmp_path / "crash" / "latest.pth")
+    # crash after the checkpoint at step 12 (epoch 2, step 4), before the next one
+    state = crash_at_step(_trainer(tmp_path, "crash", **sections), monkeypatch, 13)
     assert (state["epoch"], state["step_in_epoch"], state["global_step"]) == (1, 4, 12)
 
     _trainer(tmp_path, "crash", **sections).fit(resume=True)

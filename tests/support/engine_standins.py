@@ -120,6 +120,36 @@ def tiny_config(**sections) -> dict:
     return cfg
 
 
+class Crash(Exception):
+    """Raised by :func:`crash_at_step` in place of an optimizer step, as if the process died there."""
+
+
+def crash_at_step(trainer, monkeypatch, step: int, check=None) -> dict:
+    """Run ``trainer.fit()`` until its optimizer step ``step`` and stop it there as a crash would.
+
+    ``check(trainer, micro_batches)``, when given, runs before every step. Returns the checkpoint it left.
+    """
+    import pytest
+
+    from videoshift.engine import checkpointing
+    from videoshift.engine.train import Trainer
+
+    original = Trainer.optimizer_step
+
+    def step_then_crash(self, micro):
+        if check is not None:
+            check(self, micro)
+        if self.global_step == step:
+            raise Crash
+        return original(self, micro)
+
+    monkeypatch.setattr(Trainer, "optimizer_step", step_then_crash)
+    with pytest.raises(Crash):
+        trainer.fit()
+    monkeypatch.setattr(Trainer, "optimizer_step", original)
+    return checkpointing.load(trainer.run_dir / "latest.pth")
+
+
 if __name__ == "__main__":
     import videoshift.engine.train as train_module
     from videoshift.cli import main

@@ -9,7 +9,7 @@ from engine_standins import TinyMotion, tiny_config
 
 from videoshift.cli import main
 from videoshift.data import build_dataset, write_synthetic_dataset
-from videoshift.engine.runner import evaluate_checkpoint, load_trained, predict_videos, with_views
+from videoshift.engine.runner import evaluate_checkpoint, load_trained, predict_files, with_views
 from videoshift.engine.train import Trainer
 
 # the stand-in model sees 4-frame 8x8 clips; synthetic videos are decoded and resized to that
@@ -62,9 +62,9 @@ def test_multi_view_test_matches_a_view_by_view_loop(tmp_path, checkpoint, video
 
 def test_predict_top_k_on_video_files(checkpoint, videos, capsys):
     files = sorted((videos["root"] + "/videos/val/" + name) for name in ("000000.mp4", "000001.mp4"))
-    results = predict_videos(files, checkpoint, top_k=3, device="cpu")
-    assert len(results) == 2
-    for top in results:
+    results = predict_files(files, checkpoint, top_k=3, device="cpu")
+    assert len(results) == 2 and [r.video for r in results] == files and not any(r.error for r in results)
+    for top in (r.top for r in results):
         assert [name for name, _ in top] and all(name in TinyMotion.class_names for name, _ in top)
         probs = [p for _, p in top]
         assert probs == sorted(probs, reverse=True) and 0 < sum(probs) <= 1 + 1e-6

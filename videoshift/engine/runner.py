@@ -302,20 +302,6 @@ def predict_files(
     return results
 
 
-def predict_videos(
-    videos: Sequence[str | Path], checkpoint: str | Path, top_k: int = 5, device: str = "auto"
-) -> list[list[tuple[str, float]]]:
-    """Top-``k`` (class name, probability) for each video file, with the checkpoint's test-time data settings.
-
-    Raises ``ValueError`` naming the files that could not be read (:func:`predict_files` carries on instead).
-    """
-    results = predict_files(videos, checkpoint, top_k, device)
-    failed = [f"{r.video}: {r.error}" for r in results if r.error]
-    if failed:
-        raise ValueError("; ".join(failed))
-    return [r.top for r in results]
-
-
 def prediction_data_config(data_cfg: Mapping[str, Any], num_classes: int) -> dict[str, Any]:
     """A ``dataset: video`` data section with the test-time sampling and transform of a training config."""
     keep = ("sampling", "test_sampling", "transform", "backend")

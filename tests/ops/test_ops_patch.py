@@ -87,6 +87,15 @@ def test_patch_shift_matches_reference(name, window, size):
     torch.testing.assert_close(x.grad, backward(grad, rule), rtol=0, atol=0)
 
 
+@pytest.mark.parametrize("layout", ["channels_first", "offset"])
+def test_non_contiguous_tokens_match_reference(layout):
+    # Contiguous tokens take the row-gather program, these the strided-copy one: both must equal the reference.
+    base = torch.randn(2, 3, 5, 14, 14) if layout == "channels_first" else torch.randn(2 * 5 * 14 * 14 * 3 + 1)
+    x = base.permute(0, 2, 3, 4, 1) if layout == "channels_first" else base[1:].view(2, 5, 14, 14, 3)
+    rule = patch_rule(EXPECTED_GRIDS["official"], 5, (7, 7))
+    torch.testing.assert_close(patch_shift(x, "official", window_size=7), forward(x, rule), rtol=0, atol=0)
+
+
 def test_uneven_matches_reference():
     x = torch.randn(1, 3, 4, 8, 2)
     rule = patch_rule(UNEVEN_4, 3, (4, 4))

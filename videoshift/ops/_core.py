@@ -9,25 +9,22 @@ the axis, a :class:`ShiftPlan`'s boundary rule decides:
 - ``"edge"``: the output keeps the input's own value there (the TCS of the released PST code);
 - ``"cyclic"``: the index wraps around, ``x[(i + o) mod n]`` (TPS patch shift).
 
-:func:`apply_shift` renders a plan into one new tensor without loops over frames, choosing how
-to move the bytes from the plan's shape (measured with ``videoshift bench ops``):
+:func:`apply_shift` compiles a plan once per (plan, shape, strides, dtype, device) into one
+:class:`_Program`, kept in a bounded cache, and runs it; a call costs a few tens of microseconds
+of Python however many moves the plan has. A program is one of two forms, chosen from the plan
+(each choice measured, figures in ``docs/shift-core.md``):
 
-- slice copies into one ``empty_like`` output, one or two per move and axis (TSM, STSM);
-- the same after one whole-tensor copy when the unmoved channels are interleaved with moved ones
-  in every row (TCS), so only the moved parts are written twice;
-- copies on a wider element view of the channel axis where the plan's cuts allow (4 float32
-  channels as one complex128), since copy kernels step one element at a time;
+- strided copies into one new tensor, one ``as_strided`` view pair per piece, on a wider element
+  view of the channel axis where the plan's cuts allow (4 float32 channels as one complex128:
+  copy kernels step one element at a time), after one whole-tensor copy when unmoved channels are
+  interleaved with moved ones in every row (TCS), so only the moved parts are written twice;
 - one ``index_select`` of whole rows for cyclic plans, which are permutations (TPS), so the
   output is written in order instead of in strides of C.
 
-A plan is compiled once per shape (and layout) into cached steps, each run as two ``as_strided``
-views and one copy, so a call costs a few tens of microseconds of Python however many moves the
-plan has; without autograd the ``autograd.Function`` node is skipped.
-
 The gradient is the same core run with the transposed plan (one more pass over the gradient);
-it is itself differentiable, so double backward works too. Under ONNX export or TorchScript
-tracing the plan is emitted as one gather with a constant index, which exporters translate
-exactly; under ``torch.compile`` only plain slice copies are traced.
+it is itself differentiable, so double backward works too. Under ``torch.compile``, ONNX export
+or TorchScript tracing the plan is one gather whose index is computed from the plan by integer
+arithmetic on tensors: exporters and compilers translate it exactly and differentiate it natively.
 """
 
 from __future__ import annotations
@@ -38,13 +35,11 @@ from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Literal
 
-import numpy as np
 import torch
 from torch import Tensor
 
 Boundary = Literal["zeros", "edge", "cyclic"]
 BOUNDARIES: tuple[str, ...] = ("zeros", "edge", "cyclic")
-Array = Tensor | np.ndarray
 
 
 @dataclass(frozen=True)
@@ -95,7 +90,7 @@ class ShiftPlan:
 
 
 class _BoundedCache(OrderedDict):
-    """A least-recently-used cache of compiled plans: shapes vary (last batches, test views), memory must not grow."""
+    """A least-recently-used cache of programs: shapes vary (last batches, test views), memory must not grow."""
 
     def __init__(self, maxsize: int = 256) -> None:
         super().__init__()
@@ -128,121 +123,80 @@ def _axis_pieces(size: int, offset: int, boundary: str) -> tuple[list[tuple[slic
     return [(slice(-offset, size), slice(0, size + offset))], slice(0, -offset)
 
 
-def _axis_index(dim: int, piece: slice) -> tuple[slice, ...]:
-    return (slice(None),) * dim + (piece,)
+def _full_region(move: Move, ndim: int) -> list[slice]:
+    return list(move.region) + [slice(None)] * (ndim - len(move.region))
 
 
-# One step of a rendering: out[destination] = x[source], or 0 where the source is None.
-Step = tuple[tuple[slice, ...], tuple[slice, ...] | None]
+# One piece of a rendering: out[destination] = x[source], or 0 where the source is None.
+Piece = tuple[tuple[slice, ...], tuple[slice, ...] | None]
 
 
-@dataclass(frozen=True)
-class _Program:
-    """A plan compiled for one shape: slice assignments, after a whole copy of ``x`` if ``over_copy``."""
-
-    over_copy: bool
-    steps: tuple[Step, ...]
-
-
-def _move_steps(move: Move, shape: tuple[int, ...], boundary: str, over_copy: bool) -> list[Step]:
+def _move_pieces(move: Move, shape: tuple[int, ...], boundary: str, over_copy: bool) -> list[Piece]:
     """The assignments that write one move; with ``over_copy`` the output already holds a copy of ``x``."""
-    region = list(move.region) + [slice(None)] * (len(shape) - len(move.region))
+    region = _full_region(move, len(shape))
     if not move.offsets:
         return [] if over_copy else [(tuple(region), tuple(region))]
-    pieces = [_axis_pieces(shape[dim], offset, boundary) for dim, offset in move.offsets]
-    steps: list[Step] = []
-    for combination in itertools.product(*(copies for copies, _ in pieces)):
+    axes = [_axis_pieces(shape[dim], offset, boundary) for dim, offset in move.offsets]
+    pieces: list[Piece] = []
+    for combination in itertools.product(*(copies for copies, _ in axes)):
         dst, src = list(region), list(region)
-        for (dim, _), (dst_piece, src_piece) in zip(move.offsets, combination, strict=True):
-            dst[dim], src[dim] = dst_piece, src_piece
-        steps.append((tuple(dst), tuple(src)))
-    for (dim, _), (_, fill) in zip(move.offsets, pieces, strict=True):
+        for (dim, _), (dst_part, src_part) in zip(move.offsets, combination, strict=True):
+            dst[dim], src[dim] = dst_part, src_part
+        pieces.append((tuple(dst), tuple(src)))
+    for (dim, _), (_, fill) in zip(move.offsets, axes, strict=True):
         if fill is None or (over_copy and boundary == "edge"):
             continue
         index = list(region)
         index[dim] = fill
-        steps.append((tuple(index), None if boundary == "zeros" else tuple(index)))  # "edge": keep own value
-    return steps
+        pieces.append((tuple(index), None if boundary == "zeros" else tuple(index)))  # "edge": keep own value
+    return pieces
 
 
 def _splits_last_dim(move: Move, ndim: int) -> bool:
     return len(move.region) == ndim and move.region[-1] != slice(None)
 
 
-_PROGRAMS: _BoundedCache = _BoundedCache()
+def _copy_unit(plan: ShiftPlan, shape: tuple[int, ...]) -> int:
+    """The largest number of last-dimension elements that always move together (1: none can be grouped).
 
-
-def _program(plan: ShiftPlan, shape: tuple[int, ...]) -> _Program:
-    """The plan's assignments for ``shape``, built once and cached.
-
-    When the unmoved part of the plan is interleaved with moved channels in every row (regions
-    that split the last dimension), the tensor is first copied whole, which is contiguous and
-    fast, and only the moved parts are written over it.
+    A plan that cuts the channel axis into folds of a few channels (TCS: 4 of every 32) and never
+    shifts along it moves whole groups of ``gcd`` of its cuts.
     """
-    key = (plan.key, shape)
-    program = _PROGRAMS.get(key)
-    if program is None:
-        over_copy = any(not m.offsets and _splits_last_dim(m, len(shape)) for m in plan.moves)
-        steps = [step for m in plan.moves for step in _move_steps(m, shape, plan.boundary, over_copy)]
-        program = _Program(over_copy, tuple(steps))
-        if not torch.compiler.is_compiling():  # a traced function must not write to module state
-            _PROGRAMS[key] = program
-    return program
-
-
-def _wide_dtypes(plan: ShiftPlan, shape: tuple[int, ...], dtype: torch.dtype) -> tuple[torch.dtype, ...]:
-    """Up to 16-byte element types that the plan's cuts of the last dimension allow, widest first.
-
-    A plan that cuts the channel axis into folds of a few channels (TCS: 4 of every 32) copies
-    16-byte pieces; the copy kernels move one element per step, so viewing 4 float32 as one
-    complex128 makes those copies several times cheaper. Bits are copied, never computed on.
-    """
-    ndim, last = len(shape), shape[-1]
-    cuts = {last}
+    ndim, cuts = len(shape), {shape[-1]}
     for move in plan.moves:
+        if any(dim == ndim - 1 for dim, _ in move.offsets):
+            return 1
         if len(move.region) == ndim:
             part = move.region[-1]
             if part.step not in (None, 1) or (part.start or 0) < 0 or (part.stop or 0) < 0:
-                return ()
-            cuts |= {part.start or 0, last if part.stop is None else part.stop}
-        if any(dim == ndim - 1 for dim, _ in move.offsets):
-            return ()
-    unit = math.gcd(*cuts)
-    wide = (torch.complex128, torch.float64, torch.float32, torch.int16)
-    return tuple(d for d in wide if d.itemsize > dtype.itemsize and unit % (d.itemsize // dtype.itemsize) == 0)
+                return 1
+            cuts |= {part.start or 0, shape[-1] if part.stop is None else part.stop}
+    return math.gcd(*cuts)
 
 
-def _rescale_last_dim(plan: ShiftPlan, ndim: int, ratio: int) -> ShiftPlan:
-    def scale(part: slice) -> slice:
-        return slice(
-            None if part.start is None else part.start // ratio, None if part.stop is None else part.stop // ratio
-        )
-
-    moves = tuple(
-        Move((*m.region[:-1], scale(m.region[-1])) if len(m.region) == ndim else m.region, m.offsets)
-        for m in plan.moves
-    )
-    return ShiftPlan(moves, plan.boundary)
+_WIDE_DTYPES = (torch.complex128, torch.float64, torch.float32, torch.int16)
 
 
-_WIDE_PLANS: _BoundedCache = _BoundedCache()
+def _wide_view(x: Tensor, unit: int) -> Tensor:
+    """``x`` viewed through the widest element type (up to 16 bytes) that whole copy units allow.
+
+    Bits are copied, never computed on, so any type of the right width serves.
+    """
+    for dtype in _WIDE_DTYPES:
+        ratio = dtype.itemsize // x.element_size()
+        if dtype.itemsize > x.element_size() and unit % ratio == 0:
+            try:
+                return x.view(dtype)
+            except RuntimeError:  # strides or offset not divisible: try a narrower element
+                continue
+    return x
 
 
-def _wide_plans(plan: ShiftPlan, x: Tensor) -> tuple[tuple[torch.dtype, ShiftPlan], ...]:
-    """Per allowed wide element type, the plan rescaled to it (cached per plan and shape)."""
-    key = (plan.key, x.shape, x.dtype)
-    plans = _WIDE_PLANS.get(key)
-    if plans is None:
-        dtypes = _wide_dtypes(plan, tuple(x.shape), x.dtype)
-        plans = tuple((d, _rescale_last_dim(plan, x.dim(), d.itemsize // x.element_size())) for d in dtypes)
-        _WIDE_PLANS[key] = plans
-    return plans
-
-
-# One step as a strided view of a tensor layout: sizes, strides, destination offset, source offset
-# (None: fill with zeros). Offsets are in elements from the start of the tensor.
-StridedStep = tuple[tuple[int, ...], tuple[int, ...], int, int | None]
-_STRIDED_STEPS: _BoundedCache = _BoundedCache()
+def _scaled(piece: tuple[slice, ...], ratio: int) -> tuple[slice, ...]:
+    """A piece of the narrow tensor as the same piece of its wide view (the last dimension divided)."""
+    last = piece[-1]
+    start = None if last.start is None else last.start // ratio
+    return (*piece[:-1], slice(start, None if last.stop is None else last.stop // ratio))
 
 
 def _view_of(index: tuple[slice, ...], shape: tuple[int, ...], strides: tuple[int, ...]) -> tuple:
@@ -254,57 +208,6 @@ def _view_of(index: tuple[slice, ...], shape: tuple[int, ...], strides: tuple[in
         steps.append(stride * step)
         offset += start * stride
     return tuple(sizes), tuple(steps), offset
-
-
-def _strided_steps(plan: ShiftPlan, shape: tuple[int, ...], strides: tuple[int, ...]) -> tuple[StridedStep, ...]:
-    """The plan's steps as strided views for one layout (cached): one C++ call per view, no Python slicing."""
-    key = (plan.key, shape, strides)
-    steps = _STRIDED_STEPS.get(key)
-    if steps is None:
-        steps = []
-        for dst, src in _program(plan, shape).steps:
-            sizes, step_strides, dst_offset = _view_of(dst, shape, strides)
-            src_offset = None if src is None else _view_of(src, shape, strides)[2]
-            if math.prod(sizes):
-                steps.append((sizes, step_strides, dst_offset, src_offset))
-        steps = _STRIDED_STEPS[key] = tuple(steps)
-    return steps
-
-
-def _run(x: Array, plan: ShiftPlan) -> Array:
-    shape = tuple(x.shape)
-    program = _program(plan, shape)
-    if isinstance(x, np.ndarray):
-        out = x.copy() if program.over_copy else np.empty_like(x)
-    else:
-        out = x.clone() if program.over_copy else torch.empty_like(x)
-        if not torch.compiler.is_compiling() and out.stride() == x.stride():
-            base = x.storage_offset()
-            for sizes, strides, dst_offset, src_offset in _strided_steps(plan, shape, x.stride()):
-                dst = out.as_strided(sizes, strides, dst_offset)
-                if src_offset is None:
-                    dst.zero_()
-                else:
-                    dst.copy_(x.as_strided(sizes, strides, base + src_offset))
-            return out
-    for dst, src in program.steps:
-        out[dst] = 0 if src is None else x[src]
-    return out
-
-
-def _render(x: Array, plan: ShiftPlan) -> Array:
-    """Render ``plan`` on a tensor or a NumPy array (the same slicing serves both).
-
-    Tensors are copied through the widest element view the plan and their strides allow.
-    """
-    if isinstance(x, Tensor) and not torch.compiler.is_compiling():
-        for dtype, wide_plan in _wide_plans(plan, x):
-            try:
-                wide = x.view(dtype)
-            except RuntimeError:  # strides or offset not divisible: try a narrower element
-                continue
-            return _run(wide, wide_plan).view(x.dtype)
-    return _run(x, plan)
 
 
 def _touched_dims(plan: ShiftPlan) -> int:
@@ -319,47 +222,125 @@ def _touched_dims(plan: ShiftPlan) -> int:
     return last + 1
 
 
-def _source_rows(plan: ShiftPlan, row_shape: tuple[int, ...]) -> np.ndarray:
-    """For each output row of one sample, 1 + the input row it reads (0: a zero row), flattened."""
-    rows = np.arange(1, math.prod(row_shape) + 1, dtype=np.int64).reshape(1, *row_shape)
-    return _render(rows, plan).reshape(-1)
+def source_index(plan: ShiftPlan, shape: tuple[int, ...], device: torch.device | str = "cpu") -> Tensor:
+    """For each position of one sample of ``shape`` (the sizes of dimensions 1, 2, …), 1 + the flat
+    position it reads, or 0 where it reads a zero: the plan as integer arithmetic on tensors.
+
+    Pure tensor arithmetic (no in-place writes, no host values), so tracers, exporters and
+    ``torch.compile`` record it as it is.
+    """
+    strides = [math.prod(shape[axis + 1 :]) for axis in range(len(shape))]
+    index = torch.zeros(shape, dtype=torch.int64, device=device)
+    for move in plan.moves:
+        region, offsets = _full_region(move, len(shape) + 1)[1:], dict(move.offsets)
+        inside = torch.ones(shape, dtype=torch.bool, device=device)
+        reads = torch.ones(shape, dtype=torch.bool, device=device)  # False: reads a zero ("zeros" boundary)
+        position = torch.zeros(shape, dtype=torch.int64, device=device)
+        for axis, (size, part) in enumerate(zip(shape, region, strict=True)):
+            i = torch.arange(size, device=device).view([size if a == axis else 1 for a in range(len(shape))])
+            start, stop, step = part.indices(size)
+            inside = inside & (i >= start) & (i < stop) & ((i - start) % step == 0)
+            offset = offsets.get(axis + 1, 0)
+            if plan.boundary == "cyclic":
+                j = (i + offset % size) % size
+            else:
+                j = i + offset
+                in_range = (j >= 0) & (j < size)
+                if plan.boundary == "edge":
+                    j = torch.where(in_range, j, i)
+                else:
+                    reads = reads & in_range
+            position = position + j * strides[axis]
+        index = torch.where(inside, torch.where(reads, position + 1, 0), index)
+    return index.reshape(-1)
 
 
 def _gather(x: Tensor, plan: ShiftPlan) -> Tensor:
-    """The plan as one gather over rows with a constant index: the form exporters translate exactly.
+    """The plan as one gather over rows: the form tracers, exporters and compilers translate exactly.
 
     Dimension 0 (the batch) is never moved, so the index covers one sample and the batch size
     stays free; trailing dimensions the plan never touches travel as whole rows.
     """
     touched = _touched_dims(plan)
-    index = torch.from_numpy(_source_rows(plan, tuple(x.shape[1:touched])))
+    index = source_index(plan, tuple(x.shape[1:touched]), x.device)
     rows = x.reshape(-1, index.numel(), math.prod(x.shape[touched:]))  # (batch, rows, row length)
     padded = torch.nn.functional.pad(rows, (0, 0, 1, 0))  # a zero row in front: index 0 reads zeros
     return padded.index_select(1, index).reshape(-1, *x.shape[1:])
 
 
-_ROW_INDEX_CACHE: _BoundedCache = _BoundedCache()
+# One strided copy: sizes, destination strides and offset, source strides and offset (None: fill
+# with zeros). Offsets are in elements from the start of the storage.
+StridedCopy = tuple[tuple[int, ...], tuple[int, ...], int, tuple[int, ...] | None, int | None]
 
 
-def _permute_rows(x: Tensor, plan: ShiftPlan) -> Tensor:
-    """A cyclic plan (a permutation) as one ``index_select`` of whole rows, output written in order.
+@dataclass(frozen=True)
+class _Program:
+    """A plan compiled for one shape, layout, dtype and device: what :func:`apply_shift` runs.
 
-    Patch shifts move tokens of C channels between frames; one copy per pattern cell visits memory
-    in strides of C, while a row gather writes the output sequentially, about twice as fast on CPU.
-    The gather runs on dimension 0 of a ``(rows, row length)`` view, the form PyTorch's CPU kernel
-    parallelises over threads. The index, for the whole batch, is built once per plan and shape by
-    rendering the plan on row numbers.
+    Either ``rows``, an index of whole rows for the whole batch (cyclic plans, contiguous input),
+    or strided ``copies`` on ``x`` (viewed as the wider element type ``view`` if set), after a
+    whole copy of ``x`` if ``over_copy``.
     """
+
+    rows: Tensor | None = None
+    view: torch.dtype | None = None
+    over_copy: bool = False
+    copies: tuple[StridedCopy, ...] = ()
+
+    def run(self, x: Tensor) -> Tensor:
+        if self.rows is not None:
+            return x.reshape(self.rows.numel(), -1).index_select(0, self.rows).view(x.shape)
+        source = x if self.view is None else x.view(self.view)
+        out = source.clone() if self.over_copy else torch.empty_like(source)
+        for sizes, dst_strides, dst_offset, src_strides, src_offset in self.copies:
+            dst = out.as_strided(sizes, dst_strides, dst_offset)
+            if src_offset is None:
+                dst.zero_()
+            else:
+                dst.copy_(source.as_strided(sizes, src_strides, source.storage_offset() + src_offset))
+        return out.view(x.dtype)
+
+
+def _compile_copies(plan: ShiftPlan, x: Tensor) -> _Program:
+    shape = tuple(x.shape)
+    over_copy = any(not m.offsets and _splits_last_dim(m, len(shape)) for m in plan.moves)
+    source = _wide_view(x, _copy_unit(plan, shape))
+    ratio = source.element_size() // x.element_size()
+    wide_shape = tuple(source.shape)
+    out_strides = torch.empty_like(source, device="meta").stride()
+    copies = []
+    for dst, src in (p for m in plan.moves for p in _move_pieces(m, shape, plan.boundary, over_copy)):
+        if ratio > 1:
+            dst, src = _scaled(dst, ratio), None if src is None else _scaled(src, ratio)
+        sizes, dst_strides, dst_offset = _view_of(dst, wide_shape, out_strides)
+        if not math.prod(sizes):
+            continue
+        src_view = (None, None) if src is None else _view_of(src, wide_shape, source.stride())[1:]
+        copies.append((sizes, dst_strides, dst_offset, *src_view))
+    return _Program(view=None if ratio == 1 else source.dtype, over_copy=over_copy, copies=tuple(copies))
+
+
+def _compile_rows(plan: ShiftPlan, x: Tensor) -> _Program:
     touched = _touched_dims(plan)
-    row_shape = tuple(x.shape[1:touched])
-    key = (plan.key, x.shape[0], row_shape, x.device)
-    index = _ROW_INDEX_CACHE.get(key)
-    if index is None:
-        sample = torch.from_numpy(_source_rows(plan, row_shape) - 1)
-        batch_starts = torch.arange(x.shape[0])[:, None] * sample.numel()
-        index = _ROW_INDEX_CACHE[key] = (batch_starts + sample).reshape(-1).to(x.device)
-    rows = x.reshape(index.numel(), math.prod(x.shape[touched:]))  # (batch · rows, row length)
-    return rows.index_select(0, index).view(x.shape)
+    sample = source_index(plan, tuple(x.shape[1:touched]), x.device) - 1
+    batch_starts = torch.arange(x.shape[0], device=x.device)[:, None] * sample.numel()
+    return _Program(rows=(batch_starts + sample).reshape(-1))
+
+
+_PROGRAMS: _BoundedCache = _BoundedCache()
+
+
+def _program(plan: ShiftPlan, x: Tensor) -> _Program:
+    """The plan compiled for ``x``'s shape, strides, storage alignment, dtype and device (cached)."""
+    key = (plan.key, x.shape, x.stride(), x.storage_offset() % 16, x.dtype, x.device)
+    program = _PROGRAMS.get(key)
+    if program is None:
+        if plan.boundary == "cyclic" and x.is_contiguous():
+            program = _compile_rows(plan, x)
+        else:
+            program = _compile_copies(plan, x)
+        _PROGRAMS[key] = program
+    return program
 
 
 def _add_kept_edges(grad_x: Tensor, grad: Tensor, plan: ShiftPlan) -> Tensor:
@@ -368,22 +349,16 @@ def _add_kept_edges(grad_x: Tensor, grad: Tensor, plan: ShiftPlan) -> Tensor:
         for dim, offset in move.offsets:
             _, fill = _axis_pieces(grad.shape[dim], offset, "edge")
             if fill is not None:
-                index = _axis_index(dim, fill)
+                index = (slice(None),) * dim + (fill,)
                 grad_x[move.region][index] += grad[move.region][index]
     return grad_x
-
-
-def _forward(x: Tensor, plan: ShiftPlan) -> Tensor:
-    if plan.boundary == "cyclic" and not torch.compiler.is_compiling():
-        return _permute_rows(x, plan)
-    return _render(x, plan)
 
 
 class _Shift(torch.autograd.Function):
     @staticmethod
     def forward(ctx, x: Tensor, plan: ShiftPlan) -> Tensor:  # type: ignore[override]
         ctx.plan = plan
-        return _forward(x, plan)
+        return _program(plan, x).run(x)
 
     @staticmethod
     def backward(ctx, grad: Tensor) -> tuple[Tensor, None]:  # type: ignore[override]
@@ -397,12 +372,13 @@ class _Shift(torch.autograd.Function):
 def apply_shift(x: Tensor, plan: ShiftPlan) -> Tensor:
     """Render ``plan`` on ``x``: a new tensor of the same shape, dtype, device and memory format.
 
-    Under ONNX export or TorchScript tracing, which mistranslate in-place writes into slices, the
-    same plan is emitted as one gather with a constant index (exact, batch size left free).
-    Without autograd (inference, or an input that needs no gradient) the autograd node is skipped.
+    Under ``torch.compile``, ONNX export or TorchScript tracing, which mistranslate in-place writes
+    into views, the plan is emitted as one gather with an index computed from the plan (exact,
+    batch size left free, differentiated natively). Without autograd (inference, or an input that
+    needs no gradient) the autograd node is skipped.
     """
-    if torch.onnx.is_in_onnx_export() or torch.jit.is_tracing():
+    if torch.compiler.is_compiling() or torch.onnx.is_in_onnx_export() or torch.jit.is_tracing():
         return _gather(x, plan)
     if x.requires_grad and torch.is_grad_enabled():
         return _Shift.apply(x, plan)
-    return _forward(x, plan)
+    return _program(plan, x).run(x)

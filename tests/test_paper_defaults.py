@@ -12,10 +12,10 @@ are pinned the same way when called without the optional arguments.
 from __future__ import annotations
 
 import functools
-from pathlib import Path
 
 import pytest
 import torch
+from builtin_configs import PAPER_CONFIGS as PAPER_CONFIG_PATHS
 from ops_reference import forward, stsm_rule, tcs_rule, tsm_rule
 
 from videoshift.engine.config import load_config
@@ -34,9 +34,7 @@ from videoshift.ops import (
     temporal_shift,
 )
 
-CONFIG_DIR = Path(__file__).resolve().parents[1] / "videoshift" / "configs"
-JOB_CONFIGS = {"synthetic_default", "tps_ablation", "stsm_ablation"}  # the built-in synthetic jobs, not paper rows
-PAPER_CONFIGS = sorted(p.stem for p in CONFIG_DIR.glob("*.yaml") if p.stem not in JOB_CONFIGS)
+PAPER_CONFIGS = [path.stem for path in PAPER_CONFIG_PATHS]
 
 # ---------------------------------------------------------------------------------------------- the papers
 TSM_SHIFT_DIV = 8  # TSM: 1/8 of the channels move each way (C/8 from t+1, C/8 from t-1)

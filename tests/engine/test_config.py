@@ -1,7 +1,6 @@
-from pathlib import Path
-
 import pytest
 import yaml
+from builtin_configs import PAPER_CONFIGS
 
 from videoshift.engine.config import (
     DEFAULTS,
@@ -12,8 +11,6 @@ from videoshift.engine.config import (
     parse_override,
     validate_config,
 )
-
-CONFIG_DIR = Path(__file__).parents[2] / "videoshift" / "configs"
 
 
 def test_override_values_are_parsed_as_yaml():
@@ -86,10 +83,6 @@ def test_builtin_configs_load_by_name():
     assert load_config("pst_t_sthv2")["model"]["name"] == "pst_t"
     with pytest.raises(ValueError, match="built-in"):
         load_config("no_such_config")
-
-
-JOB_CONFIGS = ("synthetic_default", "tps_ablation", "stsm_ablation")  # synthetic jobs of several runs
-PAPER_CONFIGS = sorted(p for p in CONFIG_DIR.glob("*.yaml") if p.stem not in JOB_CONFIGS)
 
 
 NUM_CLASSES = {"sthv1": 174, "sthv2": 174, "k400": 400, "diving48": 48}

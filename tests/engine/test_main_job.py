@@ -119,3 +119,22 @@ def test_job_progress_names_the_run_in_every_line_and_estimates_the_job(caplog):
     assert lines[2].startswith("run 2/2 second") and "job eta" in lines[2]
     assert lines[3].startswith("run 2/2 second step 1/2")
     assert job.eta(1) is not None and job.eta(1) >= 0
+
+
+@pytest.mark.slow
+def test_runs_trained_side_by_side_in_processes_equal_runs_trained_in_turn(tmp_path):
+    from videoshift.engine import checkpointing
+    from videoshift.engine.runner import train_runs
+
+    cfg = load_config(None, SHRINK)
+    cfg["experiments"] = [e for e in cfg["experiments"] if e["name"] in ("pst", "tsm")]
+    weights = {}
+    for parallel in (1, 2):
+        rows = train_runs({**cfg, "parallel_runs": parallel}, tmp_path / str(parallel), latency=False)
+        assert [row["name"] for row in rows] == ["pst", "tsm"]
+        for row in rows:
+            state = checkpointing.load(tmp_path / str(parallel) / row["name"] / checkpointing.LATEST)["model"]
+            weights.setdefault(row["name"], []).append((row["top1"], row["gmacs"], state))
+    for name, ((top1, gmacs, state), (top1_p, gmacs_p, state_p)) in weights.items():
+        assert (top1, gmacs) == (top1_p, gmacs_p), name
+        assert state.keys() == state_p.keys() and all(torch.equal(state[k], state_p[k]) for k in state), name

@@ -9,6 +9,7 @@ import shutil
 import sys
 from pathlib import Path
 
+from videoshift.engine.progress import setup_logging
 from videoshift.report import add_output_arguments
 
 
@@ -64,10 +65,6 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     pred.set_defaults(func=run_predict)
 
 
-def _setup_logging() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S", stream=sys.stderr)
-
-
 def run_train(args: argparse.Namespace) -> int:
     """Train every run of the config, print the side-by-side table and save it (JSON, Markdown, PNG) in the
     work dir as ``<config name>.json``, ``.md`` and ``.png``."""
@@ -77,7 +74,7 @@ def run_train(args: argparse.Namespace) -> int:
     from videoshift.engine.train import TrainingDiverged
     from videoshift.report import environment, report
 
-    _setup_logging()
+    setup_logging()
     cfg = load_config(args.config, args.overrides)
     seed = cfg["train"]["seed"]
     main_rank = os.environ.get("RANK", "0") == "0"  # torchrun: one table, from rank 0
@@ -125,7 +122,7 @@ def run_test(args: argparse.Namespace) -> int:
     from videoshift.engine.config import load_config
     from videoshift.engine.runner import evaluate_checkpoint
 
-    _setup_logging()
+    setup_logging()
     cfg = load_config(args.config, args.overrides)
     out = args.out or args.checkpoint.parent / f"test_{args.checkpoint.stem}"
     batch = cfg["eval"]["batch_size"] or cfg["train"]["batch_size"]
@@ -185,7 +182,7 @@ def run_predict(args: argparse.Namespace) -> int:
 
         return run_stream_predict(args)
 
-    _setup_logging()
+    setup_logging()
     videos = expand_videos(args.videos)
 
     def progress(done: int, total: int) -> None:

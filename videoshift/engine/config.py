@@ -81,6 +81,7 @@ DEFAULTS: dict[str, Any] = {
         "average": "prob",  # prob (mean of softmax over views) | score (mean of logits)
     },
     "experiments": None,
+    "parallel_runs": 1,  # runs of the experiments trained at once, each in its own process (one machine)
     "overrides": [],  # the command line's --set values; applied last, also over each experiment's own settings
 }
 

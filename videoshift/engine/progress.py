@@ -22,7 +22,29 @@ def format_seconds(seconds: float) -> str:
     return f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
 
 
-_current_run = ""  # "run 2/6 pst_tiny" while a JobProgress run is active
+_current_run = ""  # "run 2/6 pst_tiny" while a run of a job is active
+_plain = False  # log lines even on a terminal (runs trained side by side in several processes)
+
+
+def setup_logging() -> None:
+    """Log lines with the time of day on stderr: the commands' (and their worker processes') one format."""
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s", datefmt="%H:%M:%S", stream=sys.stderr)
+
+
+@contextlib.contextmanager
+def labelled(label: str, plain: bool = False) -> Iterator[None]:
+    """Prefix the progress reports of the run trained inside with ``label`` (``plain``: no progress bar)."""
+    global _current_run, _plain
+    _current_run, _plain = label, plain
+    try:
+        yield
+    finally:
+        _current_run, _plain = "", False
+
+
+def run_label(index: int, runs: int, name: str) -> str:
+    """``"run 2/6 pst"`` for run ``index`` (0-based) of a job of several runs, the run's name alone otherwise."""
+    return f"run {index + 1}/{runs} {name}" if runs > 1 else name
 
 
 class JobProgress:
@@ -47,7 +69,6 @@ class JobProgress:
     @contextlib.contextmanager
     def run(self, index: int, name: str, model: str) -> Iterator[None]:
         """Label the progress of run ``index`` (0-based) while it trains."""
-        global _current_run
         eta = self.eta(index)
         log.info(
             "run %d/%d %s (%s, %d epochs): job time %s%s",
@@ -59,12 +80,11 @@ class JobProgress:
             format_seconds(time.perf_counter() - self.start),
             "" if eta is None else f", job eta {format_seconds(eta)}",
         )
-        _current_run = f"run {index + 1}/{len(self.epochs)} {name}" if len(self.epochs) > 1 else name
         started = time.perf_counter()
         try:
-            yield
+            with labelled(run_label(index, len(self.epochs), name)):
+                yield
         finally:
-            _current_run = ""
             self.epochs_done += self.epochs[index]
             self.seconds_done += time.perf_counter() - started
 
@@ -87,7 +107,7 @@ class Progress:
         self.start_done, self.start_time, self.clips = done_steps, time.perf_counter(), 0
         self.bar = None
         self.label = _current_run or "train"
-        if enabled and (sys.stderr.isatty() if interactive is None else interactive):
+        if enabled and (sys.stderr.isatty() and not _plain if interactive is None else interactive):
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
             self.bar = Progress(

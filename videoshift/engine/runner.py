@@ -6,6 +6,7 @@ import copy
 import json
 import logging
 import math
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +22,7 @@ from videoshift.engine.config import experiment_configs
 from videoshift.engine.evaluate import predict, save_results, score, video_keys
 from videoshift.engine.loader import eval_loader
 from videoshift.engine.metrics import average_views
-from videoshift.engine.train import Trainer, build_model
+from videoshift.engine.train import RunSummary, Trainer, build_datasets, build_model
 
 log = logging.getLogger("videoshift.train")
 
@@ -36,39 +37,95 @@ def train_runs(
     one clip, the papers' "FLOPs"), ``minutes``, ``run_dir``, the paper's numbers when the run names a
     ``paper.row`` (``paper_top1``, ``paper_gmacs``), and with ``latency`` the measured inference latency
     (``latency_ms``) and its ratio to the 2D model of the run's family (``latency_x``, see :func:`add_latencies`).
-    """
-    from videoshift.engine.progress import JobProgress
-    from videoshift.models.complexity import count_macs, count_params
 
-    rows, models, runs = [], [], experiment_configs(cfg)
-    job = JobProgress([int(run_cfg["train"]["epochs"]) for run_cfg in runs])
-    for index, run_cfg in enumerate(runs):
-        with job.run(index, run_cfg["name"], run_cfg["model"]["name"]):
-            trainer = Trainer(run_cfg, Path(work_dir) / run_cfg["name"], datasets=datasets)
-            summary = trainer.fit(resume=resume)
-        clip = trainer.train_set[0]["clip"][None].to(trainer.dist.device)  # (1, C, T, H, W)
-        best = best_record(summary.run_dir / "metrics.jsonl")
-        model = trainer.model.eval()
-        rows.append(
-            {
-                "name": summary.name,
-                "model": run_cfg["model"]["name"],
-                "family": model_family(model),
-                "top1": summary.best_top1,
-                "best_epoch": best.get("epoch"),
-                "top5": best.get("top5", summary.last.get("top5")),
-                "mean_class_acc": summary.last.get("mean_class_acc"),
-                "params": count_params(model),
-                "gmacs": count_macs(model, clip) / 1e9,
-                "minutes": summary.seconds / 60.0,
-                "run_dir": str(summary.run_dir),
-                **paper_numbers(run_cfg),
-            }
-        )
+    With ``parallel_runs`` > 1 (and no ``datasets`` given, not under torchrun) that many runs train at once,
+    each in its own process; every run is seeded alone, so its numbers are those of a run trained by itself.
+    """
+    runs = experiment_configs(cfg)
+    parallel = min(int(cfg.get("parallel_runs") or 1), len(runs))
+    if parallel > 1 and datasets is None and int(os.environ.get("WORLD_SIZE", "1")) == 1:
+        summaries = _fit_in_processes(runs, Path(work_dir), resume, parallel)
+        trained = [_reload(summary, run_cfg) for summary, run_cfg in zip(summaries, runs, strict=True)]
+    else:
+        trained = _fit_in_turn(runs, Path(work_dir), resume, datasets)
+    rows, models = [], []
+    for run_cfg, (summary, model, clip) in zip(runs, trained, strict=True):
+        rows.append(summary_row(run_cfg, summary, model, clip))
         models.append((model, clip))
     if latency:
         add_latencies(rows, models)
     return rows
+
+
+Trained = tuple[RunSummary, torch.nn.Module, torch.Tensor]  # a run's summary, final model (eval mode), one clip
+
+
+def _fit_in_turn(runs: Sequence[Mapping[str, Any]], work_dir: Path, resume: bool, datasets) -> list[Trained]:
+    from videoshift.engine.progress import JobProgress
+
+    job, trained = JobProgress([int(run_cfg["train"]["epochs"]) for run_cfg in runs]), []
+    for index, run_cfg in enumerate(runs):
+        with job.run(index, run_cfg["name"], run_cfg["model"]["name"]):
+            trainer = Trainer(run_cfg, work_dir / run_cfg["name"], datasets=datasets)
+            summary = trainer.fit(resume=resume)
+        clip = trainer.train_set[0]["clip"][None].to(trainer.dist.device)  # (1, C, T, H, W)
+        trained.append((summary, trainer.model.eval(), clip))
+    return trained
+
+
+def _fit_one(run_cfg: Mapping[str, Any], run_dir: Path, resume: bool, label: str) -> RunSummary:
+    """Train one run in a worker process of a parallel job (log lines: bars of several processes would mix)."""
+    from videoshift.engine.progress import labelled
+
+    log.info("%s (%s, %d epochs): started", label, run_cfg["model"]["name"], run_cfg["train"]["epochs"])
+    with labelled(label, plain=True):
+        return Trainer(run_cfg, run_dir).fit(resume=resume)
+
+
+def _fit_in_processes(
+    runs: Sequence[Mapping[str, Any]], work_dir: Path, resume: bool, parallel: int
+) -> list[RunSummary]:
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    from videoshift.engine.progress import run_label, setup_logging
+
+    log.info("%d runs, %d at a time, each in its own process", len(runs), parallel)
+    context = multiprocessing.get_context("spawn")  # a fresh interpreter: no forked torch thread pools
+    with ProcessPoolExecutor(parallel, mp_context=context, initializer=setup_logging) as pool:
+        futures = [
+            pool.submit(_fit_one, run_cfg, work_dir / run_cfg["name"], resume, run_label(i, len(runs), run_cfg["name"]))
+            for i, run_cfg in enumerate(runs)
+        ]
+        return [future.result() for future in futures]
+
+
+def _reload(summary: RunSummary, run_cfg: Mapping[str, Any]) -> Trained:
+    """The final model of a run trained in another process, and one clip of its training data."""
+    model, _ = load_trained(summary.run_dir / checkpointing.LATEST)
+    train_set, _ = build_datasets(run_cfg["data"])
+    return summary, model, train_set[0]["clip"][None]
+
+
+def summary_row(run_cfg: Mapping[str, Any], summary: RunSummary, model: torch.nn.Module, clip: torch.Tensor) -> dict:
+    """One run's row of the job table (see :func:`train_runs`)."""
+    from videoshift.models.complexity import count_macs, count_params
+
+    best = best_record(summary.run_dir / "metrics.jsonl")
+    return {
+        "name": summary.name,
+        "model": run_cfg["model"]["name"],
+        "family": model_family(model),
+        "top1": summary.best_top1,
+        "best_epoch": best.get("epoch"),
+        "top5": best.get("top5", summary.last.get("top5")),
+        "mean_class_acc": summary.last.get("mean_class_acc"),
+        "params": count_params(model),
+        "gmacs": count_macs(model, clip) / 1e9,
+        "minutes": summary.seconds / 60.0,
+        "run_dir": str(summary.run_dir),
+        **paper_numbers(run_cfg),
+    }
 
 
 def best_record(metrics_path: Path) -> dict[str, Any]:

@@ -132,3 +132,20 @@ def test_shifts_are_no_ops_on_a_clip_of_identical_frames():
     load_checkpoint(pst, swin2d.state_dict())  # the same weights, bias tables repeated over time offsets
     with torch.no_grad():
         torch.testing.assert_close(pst(clip), swin2d(clip), atol=1e-5, rtol=1e-5)
+
+
+def test_frame_order_reaches_the_output_at_initialisation():
+    # Why joint 3D attention learns frame order slowly from scratch while PST does not (README, built-in job):
+    # a 2D Swin with average pooling is order-blind by construction; joint 3D windows see order only through the
+    # temporal part of a small random relative-position bias; PST's channel and patch shifts mix frames at once.
+    kwargs = dict(embed_dim=48, depths=[2, 2], num_heads=[2, 4], patch_size=[1, 4, 4], rpe="general")
+    clip = torch.randn(2, 3, 8, 32, 32)
+    change = {}
+    for name, window in (("swin2d_t", [1, 4, 4]), ("video_swin_t", [8, 4, 4]), ("pst_t", [1, 4, 4])):
+        torch.manual_seed(0)
+        model = create_model(name, num_classes=12, num_frames=8, window_size=window, **kwargs).eval()
+        with torch.no_grad():
+            logits = model(clip)
+            change[name] = (logits - model(clip.flip(2))).abs().max() / logits.std()
+    assert change["swin2d_t"] < 1e-5
+    assert change["pst_t"] > 50 * change["video_swin_t"] > 0

@@ -47,14 +47,14 @@ def train_runs(
             trainer = Trainer(run_cfg, Path(work_dir) / run_cfg["name"], datasets=datasets)
             summary = trainer.fit(resume=resume)
         clip = trainer.train_set[0]["clip"][None].to(trainer.dist.device)  # (1, C, T, H, W)
-        best = best_record(summary.run_dir / "metrics.jsonl")
+        best = best_record(summary.run_dir / "metrics.jsonl", summary.metric)
         model = trainer.model.eval()
         rows.append(
             {
                 "name": summary.name,
                 "model": run_cfg["model"]["name"],
                 "family": model_family(model),
-                "top1": summary.best_top1,
+                "top1": best.get("top1"),
                 "best_epoch": best.get("epoch"),
                 "top5": best.get("top5", summary.last.get("top5")),
                 "mean_class_acc": summary.last.get("mean_class_acc"),
@@ -62,6 +62,7 @@ def train_runs(
                 "gmacs": count_macs(model, clip) / 1e9,
                 "minutes": summary.seconds / 60.0,
                 "run_dir": str(summary.run_dir),
+                **({"mAP": summary.best_score} if summary.metric == "mAP" else {}),
                 **paper_numbers(run_cfg),
             }
         )
@@ -71,12 +72,12 @@ def train_runs(
     return rows
 
 
-def best_record(metrics_path: Path) -> dict[str, Any]:
-    """The evaluation record (a ``metrics.jsonl`` line) with the highest top-1, the earliest among equals."""
+def best_record(metrics_path: Path, metric: str = "top1") -> dict[str, Any]:
+    """The evaluation record (a ``metrics.jsonl`` line) with the highest ``metric``, the earliest among equals."""
     if not metrics_path.is_file():
         return {}
     records = [json.loads(line) for line in metrics_path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    return max(records, key=lambda r: r["top1"], default={})  # max keeps the first of equal maxima
+    return max(records, key=lambda r: r[metric], default={})  # max keeps the first of equal maxima
 
 
 def paper_numbers(run_cfg: Mapping[str, Any]) -> dict[str, Any]:

@@ -1,7 +1,8 @@
-"""Distributed data parallel set-up for ``torchrun`` (gloo on CPU, nccl on GPU) and gathering across ranks.
+"""Distributed data parallel set-up for ``torchrun`` or ``srun`` (gloo on CPU, nccl on GPU) and gathering across
+ranks.
 
-Without ``torchrun`` (no ``WORLD_SIZE`` in the environment) everything runs in one process and the helpers here
-are no-ops, so the training loop has one code path.
+Without a launcher (no ``WORLD_SIZE`` in the environment, no ``srun`` task) everything runs in one process and
+the helpers here are no-ops, so the training loop has one code path.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from typing import Any
 
 import torch
 import torch.distributed as dist
+
+from videoshift.engine.slurm import torchrun_variables
 
 
 @dataclass(frozen=True)
@@ -44,10 +47,13 @@ def resolve_device(name: str, local_rank: int = 0) -> torch.device:
 
 
 def setup(device_name: str = "auto") -> DistInfo:
-    """Join the process group that ``torchrun`` describes in the environment, or run alone.
+    """Join the process group that ``torchrun`` (or ``srun``) describes in the environment, or run alone.
 
-    The backend is nccl when this process drives a GPU, gloo otherwise.
+    Under ``srun`` without ``torchrun`` the missing torchrun variables are first derived from SLURM's and set in
+    ``os.environ`` (see :mod:`videoshift.engine.slurm`). The backend is nccl when this process drives a GPU, gloo
+    otherwise.
     """
+    os.environ.update(torchrun_variables(os.environ))
     world_size = int(os.environ.get("WORLD_SIZE", "1"))
     rank = int(os.environ.get("RANK", "0"))
     local_rank = int(os.environ.get("LOCAL_RANK", "0"))

@@ -102,3 +102,36 @@ def test_a_multi_label_run_trains_with_bce_and_keeps_the_best_map(tmp_path, stan
             tmp_path / "smooth",
             datasets=(MultiLabelMotion(8, "train"), MultiLabelMotion(4, "val")),
         )
+
+
+def test_the_multi_label_example_config_reads_multi_hot_labels(tmp_path):
+    from videoshift.data import build_dataset
+    from videoshift.engine.config import load_config
+
+    cfg = load_config("tsm_r50_charades_multilabel")
+    (tmp_path / "val.txt").write_text("a.mp4 3 156\n")
+    data = {**cfg["data"], "root": str(tmp_path), "val_list": str(tmp_path / "val.txt")}
+    dataset = build_dataset(data, "val")
+    assert dataset.multi_label and dataset.label(dataset.samples[0]).nonzero().flatten().tolist() == [3, 156]
+
+
+def test_predict_with_a_multi_label_checkpoint_gives_each_class_its_sigmoid(tmp_path, standin_model):
+    from videoshift.data import write_synthetic_dataset
+    from videoshift.engine import checkpointing
+    from videoshift.engine.runner import predict_files
+    from videoshift.engine.train import build_model
+
+    write_synthetic_dataset(tmp_path, num_train=1, num_val=1, num_frames=8, size=16, lossless=True)
+    video = next((tmp_path / "videos" / "val").glob("*.mp4"))
+    args = {"name": standin_model, "kwargs": {"num_classes": 6, "num_frames": 4}}
+    model = build_model(args)
+    torch.nn.init.zeros_(model.head.weight), torch.nn.init.constant_(model.head.bias, 2.0)  # every logit is 2
+    data = {
+        "multi_label": True,
+        "sampling": {"type": "tsn", "num_frames": 4},
+        "transform": {"input_size": 8, "short_side": 8, "test_crops": 1},
+    }
+    ckpt = {"model_args": args, "model": model.state_dict(), "config": {"data": data, "eval": {"average": "prob"}}}
+    checkpointing.atomic_save(ckpt, tmp_path / "ml.pth")
+    (result,) = predict_files([video], tmp_path / "ml.pth", top_k=6, device="cpu")
+    assert [p for _, p in result.top] == pytest.approx([torch.tensor(2.0).sigmoid().item()] * 6)  # softmax: 1/6

@@ -270,7 +270,8 @@ def predict_files(
     """Top-``k`` classes of each video with the test protocol of the checkpoint or of the named ``weights``.
 
     Videos are read and batched; a file that cannot be read gets its one-line error instead of a result and the
-    others carry on. ``progress(done, total)`` is called after each batch.
+    others carry on. A multi-label checkpoint gives each class its own sigmoid probability. ``progress(done,
+    total)`` is called after each batch.
     """
     from videoshift.data import build_dataset
 
@@ -289,7 +290,8 @@ def predict_files(
                 clips = batch["clip"].to(target)
                 clips = clips[:, None] if clips.ndim == 5 else clips
                 b, v = clips.shape[:2]
-                probs = average_views(model(clips.flatten(0, 1)).reshape(b, v, -1), average)
+                logits = model(clips.flatten(0, 1)).reshape(b, v, -1)
+                probs = average_views(logits, average, multi_label=bool(data_cfg.get("multi_label")))
                 for index, row in zip(batch["index"].tolist(), probs.cpu(), strict=True):
                     values, classes = row.topk(min(top_k, row.numel()))
                     top = [
@@ -305,7 +307,7 @@ def predict_files(
 
 def prediction_data_config(data_cfg: Mapping[str, Any], num_classes: int) -> dict[str, Any]:
     """A ``dataset: video`` data section with the test-time sampling and transform of a training config."""
-    keep = ("sampling", "test_sampling", "transform", "backend")
+    keep = ("sampling", "test_sampling", "transform", "backend", "multi_label")
     out = {k: copy.deepcopy(data_cfg[k]) for k in keep if k in data_cfg}
     return {**out, "dataset": "video", "num_classes": num_classes}
 

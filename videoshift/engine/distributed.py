@@ -25,6 +25,7 @@ class DistInfo:
     world_size: int = 1
     local_rank: int = 0
     device: torch.device = field(default_factory=lambda: torch.device("cpu"))
+    launched: bool = False  # started by torchrun or srun: the process joined a process group, even one of 1
 
     @property
     def is_main(self) -> bool:
@@ -33,7 +34,8 @@ class DistInfo:
 
     @property
     def enabled(self) -> bool:
-        return self.world_size > 1
+        """Training wraps the model in DDP: under a launcher, also with one process (the 1-GPU DDP check)."""
+        return self.launched
 
 
 def resolve_device(name: str, local_rank: int = 0) -> torch.device:
@@ -51,7 +53,7 @@ def setup(device_name: str = "auto") -> DistInfo:
 
     Under ``srun`` without ``torchrun`` the missing torchrun variables are first derived from SLURM's and set in
     ``os.environ`` (see :mod:`videoshift.engine.slurm`). The backend is nccl when this process drives a GPU, gloo
-    otherwise.
+    otherwise. A launcher's process joins the group even when it is the only one.
     """
     os.environ.update(torchrun_variables(os.environ))
     world_size = int(os.environ.get("WORLD_SIZE", "1"))
@@ -60,9 +62,10 @@ def setup(device_name: str = "auto") -> DistInfo:
     device = resolve_device(device_name, local_rank)
     if device.type == "cuda":
         torch.cuda.set_device(device)
-    if world_size > 1 and not dist.is_initialized():
+    launched = "WORLD_SIZE" in os.environ
+    if launched and not dist.is_initialized():
         dist.init_process_group(backend="nccl" if device.type == "cuda" else "gloo")
-    return DistInfo(rank=rank, world_size=world_size, local_rank=local_rank, device=device)
+    return DistInfo(rank=rank, world_size=world_size, local_rank=local_rank, device=device, launched=launched)
 
 
 def cleanup() -> None:

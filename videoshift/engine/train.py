@@ -196,19 +196,19 @@ class Trainer:
         self.epoch, self.step_in_epoch = int(ckpt["epoch"]), int(ckpt["step_in_epoch"])
         self.global_step = int(ckpt["global_step"])
         self.best_score = float(ckpt["best_score"] if "best_score" in ckpt else ckpt["best_top1"])  # v1: best_top1
-        self.restore_rng(ckpt["rng"])
+        self.restore_rng(ckpt["rng"], int(ckpt.get("world_size", 1)))
         self.forget_later_metrics()
 
-    def restore_rng(self, saved: Any) -> None:
+    def restore_rng(self, saved: Any, saved_world_size: int) -> None:
         """Set this rank's generators from a checkpoint's per-rank states, or reseed them when the checkpoint was
         written by a different number of processes (see the module docstring)."""
         own = checkpointing.own_rng_state(saved, self.dist.rank, self.dist.world_size)
         if own is None:
             log.warning(
-                "the checkpoint holds the RNG states of %d processes, this run has %d: reseeding every rank's "
+                "the checkpoint was written by %d processes, this run has %d: reseeding every rank's "
                 "generators from (seed, global step, rank); the resumed run is not bit-identical to an "
                 "uninterrupted one",
-                len(saved),
+                saved_world_size,
                 self.dist.world_size,
             )
             entropy = [int(self.cfg["train"]["seed"]), self.global_step, self.dist.rank]

@@ -21,14 +21,14 @@ def test_run_directory_and_learning(tmp_path, standin_model):
     records = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
     assert [r["epoch"] for r in records] == [1, 2, 3, 4, 5, 6]
     assert {"epoch", "top1", "top5", "mean_class_acc", "loss"} <= set(records[0])
-    assert records[-1]["top1"] == 100.0 and summary.best_top1 == max(r["top1"] for r in records)
+    assert records[-1]["top1"] == 100.0 and summary.best_score == max(r["top1"] for r in records)
     assert records[-1]["loss"] < records[0]["loss"]
     assert any(p.name.startswith("events.out.tfevents") for p in (run / "tb").iterdir())
     latest = checkpointing.load(run / "latest.pth")  # weights_only=True
     assert (latest["epoch"], latest["step_in_epoch"], latest["global_step"]) == (6, 0, 48)
     assert latest["model_args"] == {"name": standin_model, "kwargs": {"num_classes": 4, "num_frames": 4}}
     best = checkpointing.load(run / "best.pth")
-    assert best["epoch"] == 1 + [r["top1"] for r in records].index(summary.best_top1)
+    assert best["epoch"] == 1 + [r["top1"] for r in records].index(summary.best_score)
 
 
 def _final_weights(path):

@@ -2,8 +2,9 @@
 
 A checkpoint holds everything a run needs to continue bit for bit: the model weights and the arguments that
 built it, the resolved config, optimizer / scheduler / grad-scaler states, the position (epoch, step inside the
-epoch, global step), the best metric so far, and the RNG states of python, numpy and torch. Everything in it is a
-tensor, number, string, ``None`` or a list/dict of those, so the safe unpickler reads it.
+epoch, global step), the best metric so far, and the RNG states of every rank (python, numpy, torch CPU and CUDA,
+and the data loader's seed generator), as a list indexed by rank. Everything in it is a tensor, number, string,
+``None`` or a list/dict of those, so the safe unpickler reads it.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import os
 import random
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -84,6 +85,18 @@ def set_rng_state(state: Mapping[str, Any]) -> None:
     torch.set_rng_state(state["torch"])
     if "cuda" in state and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(state["cuda"])
+
+
+def own_rng_state(
+    saved: Sequence[Mapping[str, Any]] | Mapping[str, Any], rank: int, world_size: int
+) -> Mapping[str, Any] | None:
+    """This rank's entry of a checkpoint's per-rank RNG states, or ``None`` when the checkpoint was written by a
+    different number of processes (its states then belong to no rank of this run).
+
+    A single mapping (checkpoints written before per-rank states) counts as the states of a one-process run.
+    """
+    states = [saved] if isinstance(saved, Mapping) else list(saved)
+    return states[rank] if len(states) == world_size else None
 
 
 def _to_lists(value: Any) -> Any:

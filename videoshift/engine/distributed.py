@@ -1,16 +1,20 @@
-"""Distributed data parallel set-up for ``torchrun`` (gloo on CPU, nccl on GPU) and gathering across ranks.
+"""Distributed data parallel set-up for ``torchrun`` or ``srun`` (gloo on CPU, nccl on GPU) and gathering across
+ranks.
 
-Without ``torchrun`` (no ``WORLD_SIZE`` in the environment) everything runs in one process and the helpers here
-are no-ops, so the training loop has one code path.
+Without a launcher (no ``WORLD_SIZE`` in the environment, no ``srun`` task) everything runs in one process and
+the helpers here are no-ops, so the training loop has one code path.
 """
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from typing import Any
 
 import torch
 import torch.distributed as dist
+
+from videoshift.engine.slurm import torchrun_variables
 
 
 @dataclass(frozen=True)
@@ -21,6 +25,7 @@ class DistInfo:
     world_size: int = 1
     local_rank: int = 0
     device: torch.device = field(default_factory=lambda: torch.device("cpu"))
+    launched: bool = False  # started by torchrun or srun: the process joined a process group, even one of 1
 
     @property
     def is_main(self) -> bool:
@@ -29,7 +34,8 @@ class DistInfo:
 
     @property
     def enabled(self) -> bool:
-        return self.world_size > 1
+        """Training wraps the model in DDP: under a launcher, also with one process (the 1-GPU DDP check)."""
+        return self.launched
 
 
 def resolve_device(name: str, local_rank: int = 0) -> torch.device:
@@ -43,19 +49,23 @@ def resolve_device(name: str, local_rank: int = 0) -> torch.device:
 
 
 def setup(device_name: str = "auto") -> DistInfo:
-    """Join the process group that ``torchrun`` describes in the environment, or run alone.
+    """Join the process group that ``torchrun`` (or ``srun``) describes in the environment, or run alone.
 
-    The backend is nccl when this process drives a GPU, gloo otherwise.
+    Under ``srun`` without ``torchrun`` the missing torchrun variables are first derived from SLURM's and set in
+    ``os.environ`` (see :mod:`videoshift.engine.slurm`). The backend is nccl when this process drives a GPU, gloo
+    otherwise. A launcher's process joins the group even when it is the only one.
     """
+    os.environ.update(torchrun_variables(os.environ))
     world_size = int(os.environ.get("WORLD_SIZE", "1"))
     rank = int(os.environ.get("RANK", "0"))
     local_rank = int(os.environ.get("LOCAL_RANK", "0"))
     device = resolve_device(device_name, local_rank)
     if device.type == "cuda":
         torch.cuda.set_device(device)
-    if world_size > 1 and not dist.is_initialized():
+    launched = "WORLD_SIZE" in os.environ
+    if launched and not dist.is_initialized():
         dist.init_process_group(backend="nccl" if device.type == "cuda" else "gloo")
-    return DistInfo(rank=rank, world_size=world_size, local_rank=local_rank, device=device)
+    return DistInfo(rank=rank, world_size=world_size, local_rank=local_rank, device=device, launched=launched)
 
 
 def cleanup() -> None:
@@ -86,6 +96,15 @@ def all_gather_rows(tensor: torch.Tensor) -> torch.Tensor:
     gathered = [torch.zeros_like(padded) for _ in range(world)]
     dist.all_gather(gathered, padded)
     return torch.cat([g[: int(c.item())] for g, c in zip(gathered, counts, strict=True)])
+
+
+def gather_objects(obj: Any) -> list[Any]:
+    """Every rank's ``obj``, indexed by rank, on rank 0 (an empty list on the other ranks; ``[obj]`` alone)."""
+    if not (dist.is_available() and dist.is_initialized()):
+        return [obj]
+    gathered: list[Any] | None = [None] * dist.get_world_size() if dist.get_rank() == 0 else None
+    dist.gather_object(obj, gathered, dst=0)
+    return gathered or []
 
 
 def barrier() -> None:

@@ -1,4 +1,8 @@
-"""Multi-view evaluation: views → averaged probabilities → metrics, gathered over every rank, saved as data."""
+"""Multi-view evaluation: views → averaged probabilities → metrics, gathered over every rank, saved as data.
+
+Single-label data (integer labels) is scored with softmax probabilities, top-k and class accuracies; multi-label
+data (multi-hot ``(K,)`` labels) with per-class sigmoid probabilities and average precision.
+"""
 
 from __future__ import annotations
 
@@ -15,12 +19,13 @@ from torch import nn
 from torch.utils.data import DataLoader
 
 from videoshift.engine import distributed
-from videoshift.engine.metrics import aggregate_by_key, average_views, classification_metrics
+from videoshift.engine.metrics import aggregate_by_key, average_views, classification_metrics, multi_label_metrics
 
 
 @dataclass
 class Predictions:
-    """Per-video probabilities ``(N, K)``, labels ``(N,)`` and dataset indices ``(N,)``, sorted by index."""
+    """Per-video probabilities ``(N, K)``, labels ``(N,)`` (multi-label: ``(N, K)``) and dataset indices ``(N,)``,
+    sorted by index."""
 
     probs: torch.Tensor
     labels: torch.Tensor
@@ -45,7 +50,8 @@ def autocast(device: torch.device, amp: str) -> Any:
 def predict(model: nn.Module, loader: DataLoader, device: torch.device, average: str = "prob", amp: str = "none"):
     """Run ``model`` over every view of every item of ``loader`` and gather the results of all ranks.
 
-    Items are ``{"clip": (V, C, T, H, W), "label", "index"}`` (a 4-D training-style clip counts as one view).
+    Items are ``{"clip": (V, C, T, H, W), "label", "index"}`` (a 4-D training-style clip counts as one view); a
+    multi-hot label makes the probabilities per-class sigmoids.
 
     Returns:
         :class:`Predictions` over the whole dataset.
@@ -61,7 +67,7 @@ def predict(model: nn.Module, loader: DataLoader, device: torch.device, average:
             b, v = clips.shape[:2]
             with autocast(device, amp):
                 logits = model(clips.flatten(0, 1))  # (B*V, K)
-            probs.append(average_views(logits.reshape(b, v, -1), average))
+            probs.append(average_views(logits.reshape(b, v, -1), average, multi_label=batch["label"].ndim == 2))
             labels.append(batch["label"].to(device))
             indices.append(batch["index"].to(device))
     finally:
@@ -85,27 +91,43 @@ def video_keys(dataset: Any, indices: torch.Tensor) -> Sequence[Hashable] | None
 
 
 def score(predictions: Predictions, keys: Sequence[Hashable] | None = None) -> dict[str, Any]:
-    """Clip-level metrics, plus ``video_*`` metrics when ``keys`` group several clips per video."""
-    result = classification_metrics(predictions.probs, predictions.labels)
+    """Clip-level metrics, plus ``video_*`` metrics when ``keys`` group several clips per video (multi-hot labels:
+    :func:`~videoshift.engine.metrics.multi_label_metrics`, else ``classification_metrics``)."""
+    multi_label = predictions.labels.ndim == 2
+    metrics = multi_label_metrics if multi_label else classification_metrics
+    result = metrics(predictions.probs, predictions.labels)
     if keys is not None:
         probs, labels, _ = aggregate_by_key(predictions.probs, predictions.labels, keys)
-        video = classification_metrics(probs, labels)
-        result.update({f"video_{k}": video[k] for k in ("top1", "top5", "mean_class_acc", "count")})
+        video = metrics(probs, labels)
+        shown = ("mAP", "top1", "count") if multi_label else ("top1", "top5", "mean_class_acc", "count")
+        result.update({f"video_{k}": video[k] for k in shown})
     return result
 
 
+PER_CLASS = ("confusion", "per_class_acc", "per_class_ap", "positives")  # result entries that are not one number
+
+
 def save_results(result: dict[str, Any], out_dir: str | Path, class_names: Sequence[str] | None = None) -> Path:
-    """Write ``confusion.npy`` and ``results.json`` (summary metrics, per-class accuracy) under ``out_dir``."""
+    """Write ``results.json`` under ``out_dir``: the summary metrics and one entry per class, with its accuracy and
+    support (plus ``confusion.npy`` and the matrix) for single-label results, its AP and number of positives for
+    multi-label ones."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    np.save(out / "confusion.npy", result["confusion"].numpy())
-    names = list(class_names) if class_names else [str(i) for i in range(len(result["per_class_acc"]))]
-    summary = {k: v for k, v in result.items() if k not in ("confusion", "per_class_acc")}
+    summary = {k: v for k, v in result.items() if k not in PER_CLASS}
+    if "per_class_ap" in result:
+        columns = {"ap": result["per_class_ap"], "positives": result["positives"]}
+    else:
+        np.save(out / "confusion.npy", result["confusion"].numpy())
+        columns = {"accuracy": result["per_class_acc"], "support": result["confusion"].sum(1).tolist()}
+        summary["confusion"] = result["confusion"].tolist()
+    count = len(next(iter(columns.values())))
+    names = list(class_names) if class_names else [str(i) for i in range(count)]
+    if len(names) != count:
+        raise ValueError(f"got {len(names)} class names for results of {count} classes")
     summary["per_class"] = [
-        {"class": i, "name": name, "accuracy": acc, "support": int(result["confusion"][i].sum())}
-        for i, (name, acc) in enumerate(zip(names, result["per_class_acc"], strict=True))
+        {"class": i, "name": name, **{key: column[i] for key, column in columns.items()}}
+        for i, name in enumerate(names)
     ]
-    summary["confusion"] = result["confusion"].tolist()
     path = out / "results.json"
     path.write_text(json.dumps(summary, indent=1), encoding="utf-8")
     return path

@@ -1,7 +1,8 @@
-"""Classification metrics of video recognition: view averaging, top-k, mean class accuracy, confusion matrix.
+"""Classification metrics of video recognition: view averaging, top-k, mean class accuracy, confusion matrix, and
+for multi-label data average precision per class and its mean (mAP).
 
 Everything works on plain tensors: ``probs`` ``(N, K)`` (one row per video or clip) and integer ``labels``
-``(N,)``, so the same code serves one process or the gathered predictions of many.
+``(N,)`` or multi-hot ``(N, K)`` targets, so the same code serves one process or the gathered predictions of many.
 """
 
 from __future__ import annotations
@@ -12,23 +13,25 @@ from typing import Any
 import torch
 
 
-def average_views(logits: torch.Tensor, average: str = "prob") -> torch.Tensor:
+def average_views(logits: torch.Tensor, average: str = "prob", multi_label: bool = False) -> torch.Tensor:
     """Class probabilities of each video from the logits of its views.
 
     Args:
         logits: ``(B, V, K)`` logits of V views (clips × crops) per video.
-        average: ``"prob"`` averages the softmax of every view (MMAction2 ``average_clips='prob'``);
-            ``"score"`` averages the logits and then takes the softmax.
+        average: ``"prob"`` averages the probabilities of every view (MMAction2 ``average_clips='prob'``);
+            ``"score"`` averages the logits and then takes the probabilities.
+        multi_label: probabilities are the sigmoid of each class (independent labels) instead of the softmax.
 
     Returns:
         ``(B, K)`` probabilities.
     """
     if logits.ndim != 3:
         raise ValueError(f"logits must be (B, V, K), got shape {tuple(logits.shape)}")
+    activation = torch.sigmoid if multi_label else (lambda x: x.softmax(-1))
     if average == "prob":
-        return logits.float().softmax(-1).mean(1)
+        return activation(logits.float()).mean(1)
     if average == "score":
-        return logits.float().mean(1).softmax(-1)
+        return activation(logits.float().mean(1))
     raise ValueError(f"average must be 'prob' or 'score', got {average!r}")
 
 
@@ -93,3 +96,71 @@ def classification_metrics(probs: torch.Tensor, labels: torch.Tensor, topk: int 
         "confusion": confusion,
         "count": num,
     }
+
+
+def average_precision(scores: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """Average precision of each class: the mean, over its positives, of the precision at that positive's score.
+
+    The precision at a score counts every row scored at least as high, so tied scores form one threshold (the
+    definition of scikit-learn's ``average_precision_score``, without interpolation).
+
+    Args:
+        scores: ``(N, K)`` scores, higher = more likely.
+        targets: ``(N, K)`` multi-hot targets (1 = positive).
+
+    Returns:
+        ``(K,)`` float64 average precisions, NaN for classes without a positive in ``targets``.
+    """
+    if scores.ndim != 2 or targets.shape != scores.shape:
+        shapes = f"{tuple(scores.shape)} and {tuple(targets.shape)}"
+        raise ValueError(f"scores and targets must both be (N, K), got {shapes}")
+    out = torch.full((scores.shape[1],), torch.nan, dtype=torch.float64)
+    for k in range(scores.shape[1]):
+        order = scores[:, k].double().argsort(descending=True)
+        ranked, positive = scores[order, k].double(), targets[order, k].double() > 0.5
+        if not bool(positive.any()):
+            continue
+        hits = positive.double().cumsum(0)
+        last_tied = torch.searchsorted(-ranked, -ranked, right=True) - 1  # end of each row's group of equal scores
+        precision = hits[last_tied] / (last_tied + 1).double()
+        out[k] = precision[positive].mean()
+    return out
+
+
+def multi_label_metrics(probs: torch.Tensor, targets: torch.Tensor) -> dict[str, Any]:
+    """mAP, per-class AP, top-1 and loss of multi-label predictions.
+
+    Returns a dict with ``mAP`` (percentage, mean AP over the classes that have a positive in ``targets``;
+    ``ap_classes`` says how many that is, the others are ``None`` in ``per_class_ap`` and left out of the mean),
+    ``per_class_ap`` (percentages), ``positives`` (rows labelled with each class), ``top1`` (percentage of rows
+    whose highest-scoring class is one of their labels), ``loss`` (mean binary cross-entropy of the probabilities)
+    and ``count``.
+    """
+    if probs.ndim != 2 or targets.shape != probs.shape:
+        shapes = f"{tuple(probs.shape)} and {tuple(targets.shape)}"
+        raise ValueError(f"probs and targets must both be (N, K), got {shapes}")
+    if probs.shape[0] == 0:
+        raise ValueError("no predictions to score")
+    ap = average_precision(probs, targets)
+    present = ~ap.isnan()
+    if not bool(present.any()):
+        raise ValueError("no class has a positive label: mean average precision is undefined")
+    targets = targets.float()
+    top = probs.argmax(1, keepdim=True)
+    bce = torch.nn.functional.binary_cross_entropy(probs.float().clamp(1e-7, 1 - 1e-7), targets)
+    return {
+        "mAP": 100.0 * ap[present].mean().item(),
+        "ap_classes": int(present.sum()),
+        "per_class_ap": [100.0 * float(a) if p else None for p, a in zip(present.tolist(), ap, strict=True)],
+        "positives": (targets > 0.5).sum(0).tolist(),
+        "top1": 100.0 * targets.gather(1, top).mean().item(),
+        "loss": bce.item(),
+        "count": probs.shape[0],
+    }
+
+
+def headline(result: dict[str, Any]) -> str:
+    """The summary metrics of an evaluation as one line (mAP first for multi-label results)."""
+    names = {"mAP": "mAP", "top1": "top1", "top5": "top5", "mean_class_acc": "mean class"}
+    parts = [f"{label} {result[key]:.2f}" for key, label in names.items() if key in result]
+    return " ".join([*parts, f"loss {result['loss']:.4f}"])

@@ -111,12 +111,12 @@ def summary_row(run_cfg: Mapping[str, Any], summary: RunSummary, model: torch.nn
     """One run's row of the job table (see :func:`train_runs`)."""
     from videoshift.models.complexity import count_macs, count_params
 
-    best = best_record(summary.run_dir / "metrics.jsonl")
+    best = best_record(summary.run_dir / "metrics.jsonl", summary.metric)
     return {
         "name": summary.name,
         "model": run_cfg["model"]["name"],
         "family": model_family(model),
-        "top1": summary.best_top1,
+        "top1": best.get("top1"),
         "best_epoch": best.get("epoch"),
         "top5": best.get("top5", summary.last.get("top5")),
         "mean_class_acc": summary.last.get("mean_class_acc"),
@@ -124,16 +124,17 @@ def summary_row(run_cfg: Mapping[str, Any], summary: RunSummary, model: torch.nn
         "gmacs": count_macs(model, clip) / 1e9,
         "minutes": summary.seconds / 60.0,
         "run_dir": str(summary.run_dir),
+        **({"mAP": summary.best_score} if summary.metric == "mAP" else {}),
         **paper_numbers(run_cfg),
     }
 
 
-def best_record(metrics_path: Path) -> dict[str, Any]:
-    """The evaluation record (a ``metrics.jsonl`` line) with the highest top-1, the earliest among equals."""
+def best_record(metrics_path: Path, metric: str = "top1") -> dict[str, Any]:
+    """The evaluation record (a ``metrics.jsonl`` line) with the highest ``metric``, the earliest among equals."""
     if not metrics_path.is_file():
         return {}
     records = [json.loads(line) for line in metrics_path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    return max(records, key=lambda r: r["top1"], default={})  # max keeps the first of equal maxima
+    return max(records, key=lambda r: r[metric], default={})  # max keeps the first of equal maxima
 
 
 def paper_numbers(run_cfg: Mapping[str, Any]) -> dict[str, Any]:
@@ -326,7 +327,8 @@ def predict_files(
     """Top-``k`` classes of each video with the test protocol of the checkpoint or of the named ``weights``.
 
     Videos are read and batched; a file that cannot be read gets its one-line error instead of a result and the
-    others carry on. ``progress(done, total)`` is called after each batch.
+    others carry on. A multi-label checkpoint gives each class its own sigmoid probability. ``progress(done,
+    total)`` is called after each batch.
     """
     from videoshift.data import build_dataset
 
@@ -345,7 +347,8 @@ def predict_files(
                 clips = batch["clip"].to(target)
                 clips = clips[:, None] if clips.ndim == 5 else clips
                 b, v = clips.shape[:2]
-                probs = average_views(model(clips.flatten(0, 1)).reshape(b, v, -1), average)
+                logits = model(clips.flatten(0, 1)).reshape(b, v, -1)
+                probs = average_views(logits, average, multi_label=bool(data_cfg.get("multi_label")))
                 for index, row in zip(batch["index"].tolist(), probs.cpu(), strict=True):
                     values, classes = row.topk(min(top_k, row.numel()))
                     top = [
@@ -361,7 +364,7 @@ def predict_files(
 
 def prediction_data_config(data_cfg: Mapping[str, Any], num_classes: int) -> dict[str, Any]:
     """A ``dataset: video`` data section with the test-time sampling and transform of a training config."""
-    keep = ("sampling", "test_sampling", "transform", "backend")
+    keep = ("sampling", "test_sampling", "transform", "backend", "multi_label")
     out = {k: copy.deepcopy(data_cfg[k]) for k in keep if k in data_cfg}
     return {**out, "dataset": "video", "num_classes": num_classes}
 

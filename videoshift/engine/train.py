@@ -5,8 +5,11 @@ A run directory holds ``config.yaml`` (the resolved config), ``latest.pth`` and 
 matrix and per-class results of the last evaluation) and ``tb/`` (TensorBoard logs).
 
 Resuming continues exactly: the data order and the augmentation of every item depend only on (seed, epoch,
-index) (see :mod:`videoshift.engine.loader`), the checkpoint records the position inside the epoch, and the RNG
-states of the model's own random draws are restored.
+index) (see :mod:`videoshift.engine.loader`), the checkpoint records the position inside the epoch, and every rank
+gets back its own RNG states (the model's random draws: dropout, drop path; and the data loader's worker seeds).
+A checkpoint written by a different number of processes cannot give each rank its own states: the run then
+continues from the weights, optimizer and position with every rank's generators reseeded from (seed, global step,
+rank), and says so in a warning; it is not bit-identical to an uninterrupted run (the data shards differ too).
 """
 
 from __future__ import annotations
@@ -29,8 +32,9 @@ from torch.nn.parallel import DistributedDataParallel
 
 from videoshift.engine import checkpointing, distributed
 from videoshift.engine.config import save_config
-from videoshift.engine.evaluate import autocast, check_amp, predict, save_results, score, video_keys
+from videoshift.engine.evaluate import PER_CLASS, autocast, check_amp, predict, save_results, score, video_keys
 from videoshift.engine.loader import ResumableDistributedSampler, SeededDataset, eval_loader, train_loader
+from videoshift.engine.metrics import headline
 from videoshift.engine.optim import build_optimizer, build_scheduler
 from videoshift.engine.progress import Progress
 
@@ -47,7 +51,8 @@ class RunSummary:
 
     name: str
     run_dir: Path
-    best_top1: float
+    metric: str  # what picks the best checkpoint: "top1", or "mAP" for multi-label data
+    best_score: float
     last: dict[str, Any]
     seconds: float
 
@@ -78,6 +83,15 @@ def model_arguments(cfg: Mapping[str, Any], num_classes: int, num_frames: int) -
     return {"name": model_cfg["name"], "kwargs": kwargs}
 
 
+def loss_function(label: torch.Tensor, label_smoothing: float) -> nn.Module:
+    """Cross-entropy for integer labels; binary cross-entropy on the logits of each class for multi-hot ones."""
+    if label.ndim == 0:
+        return nn.CrossEntropyLoss(label_smoothing=label_smoothing)
+    if label_smoothing:
+        raise ValueError("train.label_smoothing applies to single-label data; set it to 0 for multi-label data")
+    return nn.BCEWithLogitsLoss()
+
+
 def build_model(arguments: Mapping[str, Any]) -> nn.Module:
     """Build a model from :func:`model_arguments`."""
     from videoshift.models import create_model
@@ -103,8 +117,8 @@ class Trainer:
             torch.set_num_threads(int(tcfg["threads"]))
         seed_everything(int(tcfg["seed"]), bool(tcfg["deterministic"]))
         self.train_set, self.val_set = datasets if datasets is not None else build_datasets(cfg["data"])
-        first = self.train_set[0]["clip"]  # (C, T, H, W)
-        self.model_args = model_arguments(cfg, int(self.train_set.num_classes), int(first.shape[1]))
+        first = self.train_set[0]
+        self.model_args = model_arguments(cfg, int(self.train_set.num_classes), int(first["clip"].shape[1]))  # C,T,H,W
         self.model = build_model(self.model_args)
         if cfg["model"]["checkpoint"]:
             from videoshift.models import load_checkpoint
@@ -138,15 +152,26 @@ class Trainer:
         self.amp = tcfg["amp"]
         check_amp(self.amp, self.dist.device)
         self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp == "fp16")
-        self.criterion = nn.CrossEntropyLoss(label_smoothing=float(tcfg["label_smoothing"]))
-        self.epoch, self.step_in_epoch, self.global_step, self.best_top1 = 0, 0, 0, -1.0
+        self.criterion = loss_function(first["label"], float(tcfg["label_smoothing"]))
+        self.metric = "mAP" if first["label"].ndim == 1 else "top1"
+        self.epoch, self.step_in_epoch, self.global_step, self.best_score = 0, 0, 0, -1.0
+        self.epoch_loader_state = self.loader.generator.get_state()  # the loader's generator as the epoch began
         self.writer = None
 
     # ----------------------------------------------------------------------------------------------- state
-    def state(self) -> dict[str, Any]:
-        """The checkpoint of the current position (weights_only-safe plain dict)."""
+    def rng_state(self) -> dict[str, Any]:
+        """This rank's generators at the current position, the data loader's included.
+
+        The loader draws its workers' base seed from its generator when an epoch's iteration starts, so inside an
+        epoch the state to keep is the one from before that draw.
+        """
+        loader = self.epoch_loader_state if self.step_in_epoch else self.loader.generator.get_state()
+        return {**checkpointing.rng_state(), "loader": loader}
+
+    def state(self, rng_states: list[dict[str, Any]]) -> dict[str, Any]:
+        """The checkpoint of the current position (weights_only-safe plain dict) with every rank's ``rng_states``."""
         return {
-            "format": "videoshift-train-v1",
+            "format": "videoshift-train-v2",
             "model_args": self.model_args,
             "model": self.model.state_dict(),
             "config": dict(self.cfg),
@@ -157,8 +182,9 @@ class Trainer:
             "epoch": self.epoch,
             "step_in_epoch": self.step_in_epoch,
             "global_step": self.global_step,
-            "best_top1": self.best_top1,
-            "rng": checkpointing.rng_state(),
+            "best_score": self.best_score,
+            "world_size": self.dist.world_size,
+            "rng": rng_states,
         }
 
     def restore(self, ckpt: Mapping[str, Any]) -> None:
@@ -168,9 +194,31 @@ class Trainer:
         self.scheduler.load_state_dict(ckpt["scheduler"])
         self.scaler.load_state_dict(ckpt["scaler"])
         self.epoch, self.step_in_epoch = int(ckpt["epoch"]), int(ckpt["step_in_epoch"])
-        self.global_step, self.best_top1 = int(ckpt["global_step"]), float(ckpt["best_top1"])
-        checkpointing.set_rng_state(ckpt["rng"])
+        self.global_step = int(ckpt["global_step"])
+        self.best_score = float(ckpt["best_score"] if "best_score" in ckpt else ckpt["best_top1"])  # v1: best_top1
+        self.restore_rng(ckpt["rng"], int(ckpt.get("world_size", 1)))
         self.forget_later_metrics()
+
+    def restore_rng(self, saved: Any, saved_world_size: int) -> None:
+        """Set this rank's generators from a checkpoint's per-rank states, or reseed them when the checkpoint was
+        written by a different number of processes (see the module docstring)."""
+        own = checkpointing.own_rng_state(saved, self.dist.rank, self.dist.world_size)
+        if own is None:
+            log.warning(
+                "the checkpoint was written by %d processes, this run has %d: reseeding every rank's "
+                "generators from (seed, global step, rank); the resumed run is not bit-identical to an "
+                "uninterrupted one",
+                saved_world_size,
+                self.dist.world_size,
+            )
+            entropy = [int(self.cfg["train"]["seed"]), self.global_step, self.dist.rank]
+            seed = int(np.random.SeedSequence(entropy).generate_state(1, np.uint64)[0] >> 1)
+            seed_everything(seed)
+            self.loader.generator.manual_seed(seed)
+            return
+        checkpointing.set_rng_state(own)
+        if "loader" in own:
+            self.loader.generator.set_state(own["loader"])
 
     def forget_later_metrics(self) -> None:
         """Drop ``metrics.jsonl`` records written after the restored checkpoint (a kill between the two)."""
@@ -181,9 +229,10 @@ class Trainer:
             path.write_text("".join(line + "\n" for line in kept), encoding="utf-8")
 
     def save(self, best: bool = False) -> None:
-        """Write ``latest.pth`` (and ``best.pth``) from rank 0."""
+        """Write ``latest.pth`` (and ``best.pth``) from rank 0, with the RNG states of every rank."""
+        rng_states = distributed.gather_objects(self.rng_state())
         if self.dist.is_main:
-            state = self.state()
+            state = self.state(rng_states)
             checkpointing.atomic_save(state, self.run_dir / checkpointing.LATEST)
             if best:
                 checkpointing.atomic_save(state, self.run_dir / checkpointing.BEST)
@@ -215,18 +264,16 @@ class Trainer:
                 is_best = False
                 if self.epoch % int(self.cfg["train"]["eval_every"]) == 0 or self.epoch == epochs:
                     last = self.evaluate(train_loss)
-                    is_best = last["top1"] > self.best_top1
-                    self.best_top1 = max(self.best_top1, last["top1"])
-                    progress.message(
-                        f"{self.cfg['name']} epoch {self.epoch}: val top1 {last['top1']:.2f} top5 {last['top5']:.2f} "
-                        f"mean class {last['mean_class_acc']:.2f} loss {last['loss']:.4f}"
-                    )
+                    is_best = last[self.metric] > self.best_score
+                    self.best_score = max(self.best_score, last[self.metric])
+                    progress.message(f"{self.cfg['name']} epoch {self.epoch}: val {headline(last)}")
                 self.save(best=is_best)
         finally:
             progress.close()
             if self.writer is not None:
                 self.writer.close()
-        return RunSummary(self.cfg["name"], self.run_dir, self.best_top1, last, time.perf_counter() - start_time)
+        seconds = time.perf_counter() - start_time
+        return RunSummary(self.cfg["name"], self.run_dir, self.metric, self.best_score, last, seconds)
 
     def train_epoch(self, progress: Progress) -> float:
         """Train the rest of the current epoch; returns the mean training loss of its steps run here."""
@@ -234,6 +281,7 @@ class Trainer:
         batch = int(tcfg["batch_size"])
         self.sampler.set_epoch(self.epoch, start=self.step_in_epoch * self.accumulate * batch)
         self.seeded_train.epoch = self.epoch
+        self.epoch_loader_state = self.loader.generator.get_state()
         self.net.train()
         losses = []
         micro = []
@@ -298,10 +346,11 @@ class Trainer:
         result = score(predictions, video_keys(self.val_set, predictions.indices))
         if self.dist.is_main:
             record = {"epoch": self.epoch, "step": self.global_step, "train_loss": train_loss}
-            record.update({k: v for k, v in result.items() if k not in ("confusion", "per_class_acc")})
+            record.update({k: v for k, v in result.items() if k not in PER_CLASS})
             with open(self.run_dir / "metrics.jsonl", "a", encoding="utf-8") as out:
                 out.write(json.dumps(record) + "\n")
-            for key in ("top1", "top5", "mean_class_acc", "loss"):
-                self.writer.add_scalar(f"val/{key}", result[key], self.epoch)
+            for key in ("mAP", "top1", "top5", "mean_class_acc", "loss"):
+                if key in result:
+                    self.writer.add_scalar(f"val/{key}", result[key], self.epoch)
             save_results(result, self.run_dir / "eval", getattr(self.val_set, "class_names", None))
         return result

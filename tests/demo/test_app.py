@@ -46,7 +46,7 @@ def test_failures_become_the_status_message(handler, monkeypatch):
 
     monkeypatch.setattr(app, "recognise", broken)
     status, *_ = handler(str(VIDEOS / "demo.mp4"), label)
-    assert status == f'<p class="error">{label} failed on this video: RuntimeError: out of &lt;memory&gt;</p>'
+    assert status == f'<p class="error">{label}: RuntimeError: out of &lt;memory&gt;</p>'
 
 
 def test_offline_settings():

@@ -1,8 +1,10 @@
 """The demo page (Gradio Blocks): a video in (upload or webcam), a model menu; the top-5 classes, the animated
 Grad-CAM of the top class, the sampled frames and the cost out. Every failure becomes a message on the page.
 
-Offline by construction: Gradio's analytics are switched off before Gradio is imported, and the theme names only
-fonts installed on the viewer's machine (Gradio's default theme would fetch its fonts from Google).
+Offline by construction: Gradio's analytics are switched off before Gradio is imported, the theme names only fonts
+installed on the viewer's machine (no web fonts, not even Gradio's own), and neither a share link nor the run
+history (which offers saving runs online) is enabled. The browser test checks that the page requests nothing from
+another host.
 """
 
 from __future__ import annotations
@@ -64,7 +66,7 @@ class DemoHandler:
             return self._message(str(error))
         except Exception as error:  # a page must answer every upload; the terminal keeps the traceback
             log.exception("recognising %s with %s failed", video, label)
-            return self._message(f"{label} failed on this video: {type(error).__name__}: {error}")
+            return self._message(f"{label}: {type(error).__name__}: {error}")  # loading the model, or running it
 
     def _message(self, text: str) -> tuple[Any, ...]:
         return f'<p class="error">{html.escape(text)}</p>', None, None, None, ""

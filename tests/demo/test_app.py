@@ -6,7 +6,7 @@ import os
 
 import numpy as np
 import pytest
-from conftest import MEDIA, VIDEOS
+from demo_model import MEDIA, VIDEOS
 from PIL import Image
 
 gr = pytest.importorskip("gradio", reason="gradio is not installed (pip install -e '.[dev]' or '.[demo]')")

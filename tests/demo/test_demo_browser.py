@@ -22,7 +22,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from conftest import MEDIA, VIDEOS
+from demo_model import MEDIA, VIDEOS
 
 CHROMIUM = Path(os.environ.get("VIDEOSHIFT_CHROMIUM", "/usr/bin/chromium"))
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import av
 import numpy as np
 import pytest
 import torch
-from conftest import CLASSES, MEDIA, VIDEOS
+from demo_model import CLASSES, MEDIA, VIDEOS
+from media import moving_frames, write_video
 
 from videoshift.demo.recognise import ModelCache, UploadError, check_upload, model_choices, recognise
 from videoshift.engine.runner import predict_files
@@ -24,18 +24,6 @@ def models(trained_checkpoint) -> ModelCache:
 
 def label_of(models: ModelCache) -> str:
     return next(iter(models.choices))
-
-
-def write_video(path, frames: int):
-    with av.open(str(path), "w") as container:
-        stream = container.add_stream("libx264", rate=10)
-        stream.width = stream.height = 32
-        stream.pix_fmt = "yuv420p"
-        for i in range(frames):
-            image = np.full((32, 32, 3), 30 * i, np.uint8)
-            container.mux(stream.encode(av.VideoFrame.from_ndarray(image, format="rgb24")))
-        container.mux(stream.encode())
-    return path
 
 
 @pytest.mark.parametrize(("video", "expected"), [("demo.mp4", "arm wrestling"), ("test.mp4", "cleaning pool")])
@@ -67,7 +55,10 @@ def test_bad_uploads_raise_a_message_naming_the_file(models, tmp_path):
         (notes, "notes.mp4 is not a video this demo can read: cannot open container"),
         (MEDIA / "videos_derived" / "demo_truncated40.mp4", "demo_truncated40.mp4 is not a video this demo can read"),
         (MEDIA / "videos_derived" / "demo_corrupt_mdat.mp4", "demo_corrupt_mdat.mp4 could not be decoded"),
-        (write_video(tmp_path / "short.mp4", 3), "short.mp4 has 3 frames; pst_t needs at least 4 frames"),
+        (
+            write_video(tmp_path / "short.mp4", moving_frames(3)),
+            "short.mp4 has 3 frames; pst_t needs at least 4 frames",
+        ),
     ]
     for video, message in cases:
         with pytest.raises(UploadError, match=message) as caught:
@@ -75,7 +66,7 @@ def test_bad_uploads_raise_a_message_naming_the_file(models, tmp_path):
         assert str(tmp_path) not in str(caught.value) and "/videos_derived/" not in str(caught.value)
     with pytest.raises(UploadError, match=r"demo.mp4 is 0.6 MB, over this demo's limit of 0.5 MB"):
         check_upload(VIDEOS / "demo.mp4", models.get(label), 500_000)
-    assert recognise(write_video(tmp_path / "four.mp4", 4), models, label, LIMIT).frames.shape[0] == 4
+    assert recognise(write_video(tmp_path / "four.mp4", moving_frames(4)), models, label, LIMIT).frames.shape[0] == 4
 
 
 def test_the_cache_keeps_the_most_recent_models(trained_checkpoint, tmp_path):

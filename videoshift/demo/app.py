@@ -39,7 +39,7 @@ INTRO = (
     "# videoshift demo\n"
     "Upload a video or record one with the webcam, and choose a model. The model reads one clip with its own "
     "test sampling (one centre crop); you get its five most probable classes, where it looked for the top one "
-    "(Grad-CAM over time) and the frames it sampled. Nothing leaves this machine."
+    "(Grad-CAM over time) and the frames it sampled. The page loads nothing from the internet."
 )
 
 
@@ -127,6 +127,7 @@ def build_app(models: ModelCache, max_bytes: int, out_dir: str | Path | None = N
             label="The frames the model sampled, in order", format="png", elem_id="frames", height=MIN_HEIGHT
         )
         outputs = [status, top5, cam, frames, cost]
+        # one queue of one worker for both events: one recognition at a time, so the model cache needs no lock
         for event in (video.change, model.change):
             event(handler, inputs=[video, model], outputs=outputs, concurrency_id="recognise", show_progress="full")
     return app

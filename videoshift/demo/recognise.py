@@ -84,7 +84,10 @@ def load_choice(choice: ModelChoice, device: str = "cpu") -> LoadedModel:
 
 
 class ModelCache:
-    """Loads menu entries on first use and keeps the ``keep`` most recently used ones (models are large)."""
+    """Loads menu entries on first use and keeps the ``keep`` most recently used ones (models are large).
+
+    Not thread-safe: the page runs one recognition at a time.
+    """
 
     def __init__(self, choices: Sequence[ModelChoice], device: str = "cpu", keep: int = 2) -> None:
         self.choices = {choice.label: choice for choice in choices}

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import torch
+
 MEDIA = Path(__file__).resolve().parents[1] / "fixtures" / "media"
 VIDEOS = MEDIA / "videos"
 TINY_PST = {"embed_dim": 16, "depths": [1, 1, 1, 1], "num_heads": [1, 1, 2, 2], "rpe": "general", "drop_path_rate": 0.0}
@@ -47,5 +49,9 @@ def train_demo_model(out: Path) -> Path:
         },
     )
     validate_config(cfg)
-    Trainer(cfg, out / "run").fit()
+    threads = torch.get_num_threads()
+    try:
+        Trainer(cfg, out / "run").fit()
+    finally:
+        torch.set_num_threads(threads)  # the trainer sets one thread for the whole process
     return out / "run" / "latest.pth"

@@ -17,6 +17,7 @@ from videoshift.viz.figures import (
     CamPanel,
     cam_strip,
     denormalise,
+    enlarge,
     overlay,
     save_figure,
     side_by_side,
@@ -166,10 +167,9 @@ def write_cam_outputs(
     """
     out = Path(out_dir)
     files = {"png": save_figure(cam_strip(panels, alpha=alpha), out / f"{stem}_cam.png")}
-    video = side_by_side([panels[0].frames] + [overlay(p.frames, p.result.cam, alpha) for p in panels])
-    scale = -(-min_height // video.shape[1])  # small inputs (synthetic 64x64 clips) are enlarged, pixels kept sharp
-    if scale > 1:
-        video = video.repeat(scale, axis=1).repeat(scale, axis=2)
+    video = enlarge(
+        side_by_side([panels[0].frames] + [overlay(p.frames, p.result.cam, alpha) for p in panels]), min_height
+    )
     files["gif"] = write_gif(video, out / f"{stem}_cam.gif", fps)
     files["mp4"] = write_mp4(video, out / f"{stem}_cam.mp4", fps)
     return files

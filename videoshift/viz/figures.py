@@ -159,6 +159,13 @@ def side_by_side(videos: Sequence[np.ndarray], gap: int = 4) -> np.ndarray:
     return out
 
 
+def enlarge(frames: np.ndarray, min_height: int) -> np.ndarray:
+    """``uint8 (T, H, W, 3)`` frames enlarged by the smallest whole factor (nearest pixel) to ``min_height`` rows or
+    more, so that small clips (synthetic 64x64 ones) stay sharp when shown."""
+    scale = -(-min_height // frames.shape[1])
+    return frames.repeat(scale, axis=1).repeat(scale, axis=2) if scale > 1 else frames
+
+
 def write_gif(frames: np.ndarray, path: str | Path, fps: float = 4.0) -> Path:
     """An endlessly looping animated GIF of ``uint8 (T, H, W, 3)`` frames (Pillow)."""
     from PIL import Image

@@ -13,9 +13,10 @@ the backend, format or codec. The PyAV backend keeps that definition with two ru
   packet can even hold two frames (DivX packed B-frames). Frames are numbered by decoding from the start and
   counting; ``count_frames`` is a full sequential decode (cached per file version like the packet index).
 
-Only wanted frames are converted to RGB (by :func:`to_rgb`, which keeps one scaler per thread). Unwanted non-reference frames are skipped by the decoder only where a
-packet's own timestamp says which frame it holds; frames still missing after that pass are decoded again without
-any skipping before the file is declared broken. Raw-frame folders read one image per index.
+Only wanted frames are converted to RGB (by :func:`to_rgb`, which keeps one scaler per thread). Unwanted
+non-reference frames are skipped by the decoder only where a packet's own timestamp says which frame it holds;
+frames still missing after that pass are decoded again without any skipping before the file is declared broken.
+Raw-frame folders read one image per index.
 
 Every failure (missing, empty, truncated or corrupt file, no video stream, index beyond the decodable frames)
 raises :class:`VideoReadError`, a ``ValueError`` naming the file and what failed.

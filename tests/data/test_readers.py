@@ -178,3 +178,16 @@ def test_optional_backends_agree_with_pyav(lossless_video, backend):
     reader = get_reader(backend)
     assert reader.count_frames(path) == len(frames)
     assert np.array_equal(reader.read(path, [0, 9, 33]).numpy(), frames[[0, 9, 33]])
+
+
+@pytest.mark.parametrize("name", REAL_VIDEOS)
+def test_torchcodec_matches_sequential_decoding_on_real_videos(real_data, references, name):
+    try:
+        reader = get_reader("torchcodec")
+    except ValueError as error:
+        pytest.skip(str(error))
+    reference, path = references[name], real_data / name
+    assert reader.count_frames(path) == len(reference)
+    rng = np.random.default_rng(1)
+    for indices in [np.arange(len(reference)), rng.integers(0, len(reference), size=8)]:
+        assert np.array_equal(reader.read(path, indices).numpy(), reference[indices]), indices

@@ -473,20 +473,38 @@ class DecordReader(VideoReader):
 
 
 class TorchCodecReader(VideoReader):
-    """torchcodec backend (optional dependency), exact-seek mode."""
+    """torchcodec backend (optional dependency), exact-seek mode, on the CPU or decoding on a CUDA device.
+
+    Not frame-exact everywhere: torchcodec 0.17 numbers frames by timestamps in every container, so in AVI with
+    B-frames and in MPEG-TS it returns other frames than a sequential decode (or fails near the end), an open-GOP
+    MP4 fails on its last frames, frames of rotated videos come rotated, and 10-bit or full-range (MJPEG) frames are
+    converted to RGB with other rounding. ``videoshift bench data`` checks it against PyAV on your files.
+
+    Args:
+        threads: FFmpeg decoder threads on the CPU (0: FFmpeg chooses).
+        device: ``"cpu"`` or a CUDA device (then frames come back on that device).
+    """
 
     name = "torchcodec"
 
-    def __init__(self) -> None:
+    def __init__(self, threads: int = 0, device: str = "cpu") -> None:
         from torchcodec.decoders import VideoDecoder
 
         self._decoder_cls = VideoDecoder
+        self.threads = threads
+        self.device = device
 
     def _open(self, path: str | Path):
         if not Path(path).is_file() or Path(path).stat().st_size == 0:
             raise VideoReadError(f"{path}: missing or empty file")
         try:
-            return self._decoder_cls(str(path), seek_mode="exact")
+            return self._decoder_cls(
+                str(path),
+                seek_mode="exact",
+                num_ffmpeg_threads=self.threads,
+                device=self.device,
+                dimension_order="NHWC",
+            )
         except (RuntimeError, ValueError) as error:
             raise VideoReadError(f"{path}: cannot open ({error})") from error
 
@@ -496,7 +514,7 @@ class TorchCodecReader(VideoReader):
     def read(self, path: str | Path, indices: Sequence[int]) -> torch.Tensor:
         decoder = self._open(path)
         try:
-            return decoder.get_frames_at(_indices(indices).tolist()).data.permute(0, 2, 3, 1).contiguous()
+            return decoder.get_frames_at(_indices(indices).tolist()).data
         except (RuntimeError, IndexError) as error:
             raise VideoReadError(f"{path}: decoding failed ({error})") from error
 
@@ -519,7 +537,10 @@ def get_reader(backend: str = "pyav", **kwargs) -> VideoReader:
         raise ValueError(f"backend must be one of {sorted(BACKENDS)}, got {backend!r}")
     if backend not in available_backends():
         raise ValueError(f"backend {backend!r} needs the {BACKENDS[backend][1]!r} package, which is not installed")
-    return BACKENDS[backend][0](**kwargs)
+    try:
+        return BACKENDS[backend][0](**kwargs)
+    except (ImportError, OSError, RuntimeError) as error:  # e.g. torchcodec without the FFmpeg libraries it needs
+        raise ValueError(f"backend {backend!r} cannot be loaded ({error})") from error
 
 
 def read_frames(path: str | Path, indices: Sequence[int], backend: str = "pyav") -> torch.Tensor:

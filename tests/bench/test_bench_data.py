@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import av
 import numpy as np
 import pytest
 import torch
+from media import decode_all
 
 from videoshift.bench import data
 from videoshift.cli import main
@@ -16,12 +16,6 @@ from videoshift.data.readers import PyAVReader
 
 MEDIA = Path(__file__).resolve().parents[1] / "fixtures" / "media"
 VIDEO = MEDIA / "videos" / "part_0.mp4"  # 32 frames, 340x256
-
-
-def decode_all(path: Path) -> np.ndarray:
-    """Independent reference: PyAV's plain sequential decode of every frame."""
-    with av.open(str(path)) as container:
-        return np.stack([frame.to_ndarray(format="rgb24") for frame in container.decode(video=0)])
 
 
 class ShiftedReader(PyAVReader):

@@ -14,7 +14,7 @@ from pathlib import Path
 import av
 import numpy as np
 import pytest
-from media import encode_video, moving_frames, write_packed_mpeg4_avi
+from media import decode_all, encode_video, moving_frames, write_packed_mpeg4_avi
 
 from videoshift.data import readers
 from videoshift.data.readers import PyAVReader, VideoReadError, count_frames, frame_index, get_reader, read_frames
@@ -97,12 +97,6 @@ def _has_encoder(name: str) -> bool:
         return av.codec.Codec(name, "w").type == "video"
     except (av.codec.codec.UnknownCodecError, ValueError):
         return False
-
-
-def decode_all(path: Path) -> np.ndarray:
-    """The reference: PyAV's plain sequential decode of every frame, as RGB."""
-    with av.open(str(path)) as container:
-        return np.stack([frame.to_ndarray(format="rgb24") for frame in container.decode(video=0)])
 
 
 @pytest.fixture(scope="session")

@@ -2,7 +2,7 @@ import av
 import numpy as np
 import pytest
 import torch
-from media import moving_frames, write_video
+from media import decode_all, moving_frames, write_video
 
 from videoshift.data.readers import (
     BACKENDS,
@@ -16,12 +16,6 @@ from videoshift.data.readers import (
 )
 
 REAL_VIDEOS = ["videos/demo.mp4", "videos/test.mp4", "videos/part_0.mp4", "videos_derived/demo_3s_vp9.webm"]
-
-
-def decode_all(path) -> np.ndarray:
-    """Independent reference: PyAV's plain sequential decode of every frame."""
-    with av.open(str(path)) as container:
-        return np.stack([f.to_ndarray(format="rgb24") for f in container.decode(video=0)])
 
 
 @pytest.fixture(scope="module")

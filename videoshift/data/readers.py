@@ -299,15 +299,23 @@ def to_rgb(frame) -> np.ndarray:
     """A decoded ``av.VideoFrame`` as uint8 ``(H, W, 3)`` RGB, the pixels of ``frame.to_ndarray(format="rgb24")``.
 
     Faster than that call: one ``VideoReformatter`` per thread keeps its scaler context from frame to frame (a
-    fresh one per frame rebuilds it), and the conversion runs on the calling thread (PyAV's default starts
-    scaler threads for each frame, which on a few cores also compete with the decoder's threads).
+    fresh one per frame rebuilds it), and the conversion runs on the calling thread (PyAV 17 and later start
+    scaler threads for each frame by default, which on a few cores also compete with the decoder's threads).
     """
     from av.video.reformatter import VideoReformatter
 
     converter = getattr(_CONVERTERS, "reformatter", None)
     if converter is None:
         converter = _CONVERTERS.reformatter = VideoReformatter()
-    return converter.reformat(frame, format="rgb24", threads=1).to_ndarray()
+    return converter.reformat(frame, format="rgb24", **_single_threaded()).to_ndarray()
+
+
+@functools.cache
+def _single_threaded() -> dict[str, int]:
+    """The ``reformat`` option that keeps scaling on the calling thread (PyAV < 17 has no ``threads``, and does)."""
+    import av
+
+    return {"threads": 1} if int(av.__version__.split(".")[0]) >= 17 else {}
 
 
 def _open_container(path: str | Path):

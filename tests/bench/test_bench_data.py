@@ -83,6 +83,24 @@ def test_loader_reads_the_untimed_and_timed_batches_through_the_dataset():
     assert reader.clips == 2 * (1 + 3)
 
 
+def test_loaders_take_turns_and_report_their_median(monkeypatch):
+    readers = {"a": PyAVReader(), "gone": "not installed", "b": PyAVReader()}
+    names = {id(reader): name for name, reader in readers.items()}
+    speeds = {"a": iter([5.0, 1.0, 3.0]), "b": iter([2.0, 8.0, 6.0])}
+    log = []
+
+    def measured(videos, reader, sampling, settings):
+        log.append(names[id(reader)])
+        return next(speeds[names[id(reader)]])
+
+    monkeypatch.setattr(data, "loader_clips_per_s", measured)
+    rows = data.loader_rows_in_turns([VIDEO], "tsn8", readers, data.LoaderSettings(batch=2, workers=1, rounds=3))
+    assert log == ["a", "b"] * 3
+    assert [row["clips_per_s"] for row in rows if "clips_per_s" in row] == [3.0, 6.0]
+    assert rows[2]["x_first"] == 2.0 and rows[2]["median_ms"] == pytest.approx(2e3 / 6)
+    assert rows[1]["note"] == "skipped: not installed" and rows[1]["reader"] == "gone, 1 workers"
+
+
 def test_train_row_names_the_bound_and_the_verdict_explains_it(monkeypatch):
     monkeypatch.setattr(data, "loader_clips_per_s", lambda videos, reader, sampling, settings: 10.0)
     monkeypatch.setattr(data, "train_clips_per_s", lambda model, frames, settings, **kw: 40.0 if frames == 8 else 5.0)

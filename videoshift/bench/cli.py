@@ -76,7 +76,9 @@ def run_data(args: argparse.Namespace) -> int:
         raise ValueError(f"videos not found: {missing} (pass --videos)")
     loader = None
     if args.workers >= 0:
-        loader = data.LoaderSettings(batch=args.batch, workers=args.workers, batches=args.batches, size=args.size)
+        loader = data.LoaderSettings(
+            batch=args.batch, workers=args.workers, batches=args.batches, size=args.size, rounds=args.rounds
+        )
     device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
     rows = data.benchmark(
         videos,
@@ -122,6 +124,7 @@ def add_data_parser(bench_subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--workers", type=int, default=2, help="DataLoader workers (-1: no loader rows)")
     parser.add_argument("--batch", type=int, default=4, help="clips per batch of the loader and the training step")
     parser.add_argument("--batches", type=int, default=4, help="timed loader batches (after max(1, workers) untimed)")
+    parser.add_argument("--rounds", type=int, default=3, help="loader runs per reader, in turns (median counts)")
     parser.add_argument("--size", type=int, default=224, help="crop size of the transform and the model input")
     parser.add_argument("--model", default="tsm_r50", help="model whose training step is timed ('': none)")
     parser.add_argument("--device", default=None, help="device of the training step (default: cuda if available)")

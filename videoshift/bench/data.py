@@ -193,6 +193,7 @@ class LoaderSettings:
         batches: timed batches, after ``max(1, workers)`` untimed ones (worker start-up, first files).
         size: crop size of the transform (and of the model's input).
         short_side: the frames' short side after resizing, before cropping.
+        rounds: loader runs per reader, the readers taking turns (the median counts).
     """
 
     batch: int = 4
@@ -200,6 +201,7 @@ class LoaderSettings:
     batches: int = 4
     size: int = 224
     short_side: int = 256
+    rounds: int = 3
 
 
 def loader_clips_per_s(videos: Sequence[Path], reader: VideoReader, sampling: str, settings: LoaderSettings) -> float:
@@ -220,6 +222,37 @@ def loader_clips_per_s(videos: Sequence[Path], reader: VideoReader, sampling: st
     for _ in range(settings.batches):
         next(loader)
     return settings.batch * settings.batches / (time.perf_counter() - start)
+
+
+def _loader_case(videos: Sequence[Path], sampling: str, settings: LoaderSettings) -> str:
+    return f"{len(videos)} videos {sampling}, batch {settings.batch}"
+
+
+def loader_rows_in_turns(
+    videos: Sequence[Path], sampling: str, readers: dict[str, VideoReader | str], settings: LoaderSettings
+) -> list[dict[str, Any]]:
+    """``loader`` rows: the readers' loaders run in turns, ``settings.rounds`` times; the median of each reader."""
+    case = _loader_case(videos, sampling, settings)
+    rows = {name: {"case": case, "kind": "loader", "reader": f"{name}, {settings.workers} workers"} for name in readers}
+    speeds: dict[str, list[float]] = {name: [] for name in readers}
+    for name, reader in readers.items():
+        if isinstance(reader, str):
+            rows[name]["note"] = f"skipped: {reader}"
+    for _ in range(settings.rounds):
+        for name, reader in readers.items():
+            if "note" in rows[name]:
+                continue
+            try:
+                speeds[name].append(loader_clips_per_s(videos, reader, sampling, settings))
+            except VideoReadError as error:  # a file this reader cannot read
+                rows[name]["note"] = str(error)[:120]
+    first = None
+    for name, values in speeds.items():
+        if values and "note" not in rows[name]:
+            speed = float(np.median(values))
+            first = first or speed
+            rows[name] |= {"clips_per_s": speed, "median_ms": settings.batch * 1e3 / speed, "x_first": speed / first}
+    return list(rows.values())
 
 
 def train_clips_per_s(model: str, frames: int, settings: LoaderSettings, *, device: str, repeats: int) -> float:
@@ -264,18 +297,10 @@ def benchmark(
             rows += read_rows(path, sampling, available, repeats=repeats)
         if loader is None:
             continue
-        case = f"{len(videos)} videos {sampling}, batch {loader.batch}"
-        loader_rows = []
-        for name in (n for n in readers if n in LOADER_READERS):
-            row = {"case": case, "kind": "loader", "reader": f"{name}, {loader.workers} workers"}
-            reader = available[name]
-            try:
-                if isinstance(reader, str):
-                    raise ValueError(f"skipped: {reader}")
-                row["clips_per_s"] = loader_clips_per_s(videos, reader, sampling, loader)
-            except ValueError as error:  # the reader cannot run here, or a file failed (VideoReadError)
-                row["note"] = str(error)[:120]
-            loader_rows.append(row)
+        case = _loader_case(videos, sampling, loader)
+        loader_rows = loader_rows_in_turns(
+            videos, sampling, {n: available[n] for n in readers if n in LOADER_READERS}, loader
+        )
         rows += loader_rows
         if model is not None:
             frames = clip_frames(sampling)

@@ -312,7 +312,8 @@ def to_rgb(frame) -> np.ndarray:
 
 @functools.cache
 def _single_threaded() -> dict[str, int]:
-    """The ``reformat`` option that keeps scaling on the calling thread (PyAV < 17 has no ``threads``, and does)."""
+    """The ``reformat`` option that keeps scaling on the calling thread (before PyAV 17 there is none: it always
+    scales there)."""
     import av
 
     return {"threads": 1} if int(av.__version__.split(".")[0]) >= 17 else {}

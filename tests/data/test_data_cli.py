@@ -1,7 +1,3 @@
-import json
-
-import pytest
-
 from videoshift.cli import main
 
 
@@ -35,12 +31,3 @@ def test_synth_writes_a_dataset(tmp_path, capsys):
     assert main(["data", "synth", "--out", str(tmp_path), "--num-train", "3", "--num-val", "2", "--size", "32"]) == 0
     assert len((tmp_path / "train_list.txt").read_text().splitlines()) == 3
     assert main(["data", "check", str(tmp_path / "val_list.txt")]) == 0
-
-
-@pytest.mark.slow
-def test_bench_data_runs(real_data, tmp_path):
-    video = str(real_data / "videos/part_0.mp4")
-    out = tmp_path / "bench.json"
-    assert main(["bench", "data", "--videos", video, "--repeats", "1", "--workers", "0", "--json", str(out)]) == 0
-    rows = json.loads(out.read_text())["rows"]
-    assert {r["method"] for r in rows} == {"seek", "sequential", "full"} and all(r["clips_per_s"] > 0 for r in rows)

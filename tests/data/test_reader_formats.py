@@ -14,10 +14,10 @@ from pathlib import Path
 import av
 import numpy as np
 import pytest
-from media import encode_video, moving_frames, write_packed_mpeg4_avi
+from media import decode_all, encode_video, moving_frames, write_packed_mpeg4_avi
 
 from videoshift.data import readers
-from videoshift.data.readers import PyAVReader, count_frames, frame_index, read_frames
+from videoshift.data.readers import PyAVReader, VideoReadError, count_frames, frame_index, get_reader, read_frames
 
 GOP = {"g": "12"}
 X264 = {"bf": "3", "g": "12", "keyint_min": "12", "sc_threshold": "0"}
@@ -75,6 +75,21 @@ FORMATS: dict[str, tuple[list[str], Callable[[Path], Path]]] = {
     "animated.gif": _encoded("gif", "rgb8"),
 }
 TIMESTAMPED = (".mp4", ".mov", ".mkv", ".webm", ".ts")
+# Where torchcodec 0.17 (measured with Debian's FFmpeg 5.1) does not return the frames of a sequential decode.
+AVI_NUMBERING = "numbers frames by timestamps, which AVI does not store: other frames, or an error near the end"
+OTHER_RGB = "the same frames, converted to RGB with other rounding"
+TORCHCODEC_DIFFERS = {
+    "mpeg4-bf2.avi": AVI_NUMBERING,
+    "mpeg4-packed.avi": AVI_NUMBERING,
+    "h264-bf3.avi": AVI_NUMBERING,
+    "mjpeg-odd.avi": f"full-range YUV: {OTHER_RGB}",
+    "h264-open-gop.mp4": "fails on the last frames (no more frames left to decode)",
+    "h264-rotated.mp4": "returns the frames rotated for display",
+    "h264-yuv420p10le.mp4": f"10-bit: {OTHER_RGB}",
+    "hevc-yuv420p10le.mp4": f"10-bit: {OTHER_RGB}",
+    "mpeg2-bf2.ts": "MPEG-TS: other frames, or an error",
+    "h264-bf3.ts": "MPEG-TS: other frames, or an error",
+}
 
 
 def _has_encoder(name: str) -> bool:
@@ -82,12 +97,6 @@ def _has_encoder(name: str) -> bool:
         return av.codec.Codec(name, "w").type == "video"
     except (av.codec.codec.UnknownCodecError, ValueError):
         return False
-
-
-def decode_all(path: Path) -> np.ndarray:
-    """The reference: PyAV's plain sequential decode of every frame, as RGB."""
-    with av.open(str(path)) as container:
-        return np.stack([frame.to_ndarray(format="rgb24") for frame in container.decode(video=0)])
 
 
 @pytest.fixture(scope="session")
@@ -176,3 +185,23 @@ def test_seek_landing_past_its_keyframe_falls_back_to_decoding_from_the_start(vi
     monkeypatch.setattr(readers.FrameIndex, "seek_target", lambda self, keyframe: int(self.pts[-1]))
     indices = np.array([30, 1, 20])
     assert np.array_equal(read_frames(path, indices).numpy(), reference[indices])
+
+
+@pytest.mark.parametrize("name", FORMATS)
+def test_torchcodec_is_frame_exact_outside_its_known_differences(videos, name):
+    """The same check for the torchcodec reader; the formats where it is known to differ fail expectedly."""
+    try:
+        reader = get_reader("torchcodec")
+    except ValueError as error:
+        pytest.skip(str(error))
+    path, reference = videos(name)
+    try:
+        exact = reader.count_frames(path) == len(reference) and all(
+            np.array_equal(reader.read(path, indices).numpy(), reference[indices])
+            for indices in index_sets(len(reference))
+        )
+    except VideoReadError:
+        exact = False
+    if not exact and name in TORCHCODEC_DIFFERS:
+        pytest.xfail(TORCHCODEC_DIFFERS[name])
+    assert exact

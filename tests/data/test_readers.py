@@ -2,7 +2,7 @@ import av
 import numpy as np
 import pytest
 import torch
-from media import moving_frames, write_video
+from media import decode_all, moving_frames, write_video
 
 from videoshift.data.readers import (
     BACKENDS,
@@ -16,12 +16,6 @@ from videoshift.data.readers import (
 )
 
 REAL_VIDEOS = ["videos/demo.mp4", "videos/test.mp4", "videos/part_0.mp4", "videos_derived/demo_3s_vp9.webm"]
-
-
-def decode_all(path) -> np.ndarray:
-    """Independent reference: PyAV's plain sequential decode of every frame."""
-    with av.open(str(path)) as container:
-        return np.stack([f.to_ndarray(format="rgb24") for f in container.decode(video=0)])
 
 
 @pytest.fixture(scope="module")
@@ -178,3 +172,16 @@ def test_optional_backends_agree_with_pyav(lossless_video, backend):
     reader = get_reader(backend)
     assert reader.count_frames(path) == len(frames)
     assert np.array_equal(reader.read(path, [0, 9, 33]).numpy(), frames[[0, 9, 33]])
+
+
+@pytest.mark.parametrize("name", REAL_VIDEOS)
+def test_torchcodec_matches_sequential_decoding_on_real_videos(real_data, references, name):
+    try:
+        reader = get_reader("torchcodec")
+    except ValueError as error:
+        pytest.skip(str(error))
+    reference, path = references[name], real_data / name
+    assert reader.count_frames(path) == len(reference)
+    rng = np.random.default_rng(1)
+    for indices in [np.arange(len(reference)), rng.integers(0, len(reference), size=8)]:
+        assert np.array_equal(reader.read(path, indices).numpy(), reference[indices]), indices

@@ -31,6 +31,14 @@ def write_video(
     return path
 
 
+def decode_all(path: Path) -> np.ndarray:
+    """The reference of the readers' tests: PyAV's plain sequential decode of every frame, as RGB."""
+    import av
+
+    with av.open(str(path)) as container:
+        return np.stack([frame.to_ndarray(format="rgb24") for frame in container.decode(video=0)])
+
+
 def moving_frames(num_frames: int, height: int = 48, width: int = 64, seed: int = 0) -> np.ndarray:
     """Smooth frames with a moving gradient and a square, plus a little noise (compressible, distinct frames)."""
     rng = np.random.default_rng(seed)

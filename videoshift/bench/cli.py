@@ -59,31 +59,76 @@ def add_ops_parser(bench_subparsers: argparse._SubParsersAction) -> None:
 
 
 # --- bench data ------------------------------------------------------------------------------------
+def _names(text: str, choices: Sequence[str], flag: str) -> list[str]:
+    """Comma-separated names, each one of ``choices``."""
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    unknown = [name for name in names if name not in choices]
+    if unknown or not names:
+        raise ValueError(f"{flag} takes comma-separated names of {list(choices)}, got {text!r}")
+    return names
+
+
 def run_data(args: argparse.Namespace) -> int:
     """Entry point of ``videoshift bench data``."""
     videos = [Path(v) for v in args.videos]
     missing = [str(v) for v in videos if not v.is_file()]
     if missing:
-        raise SystemExit(f"videos not found: {missing} (pass --videos)")
-    rows = data.benchmark(videos, repeats=args.repeats, workers=args.workers, loader_clips=args.loader_clips)
+        raise ValueError(f"videos not found: {missing} (pass --videos)")
+    loader = None
+    if args.workers >= 0:
+        loader = data.LoaderSettings(
+            batch=args.batch, workers=args.workers, batches=args.batches, size=args.size, rounds=args.rounds
+        )
+    device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
+    rows = data.benchmark(
+        videos,
+        readers=_names(args.backend, data.READERS, "--backend"),
+        samplings=_names(args.sampling, tuple(data.SAMPLINGS), "--sampling"),
+        repeats=args.repeats,
+        loader=loader,
+        model=args.model or None,
+        device=device,
+        train_repeats=args.train_repeats,
+    )
+    title = (
+        f"video reading ({args.repeats} clips per reader in turns; x_first = speed / the first reader's), "
+        f"loader (dataset, transforms, collate; {args.size}² crops) and training step, in clips/s"
+    )
     report(
-        f"video reading (DataLoader workers={args.workers})",
+        title,
         rows,
         data.COLUMNS,
-        environment("cpu"),
+        environment(device),
         json_path=args.json,
         markdown_path=args.markdown,
+        width=_table_width(data.COLUMNS) + 60,  # room for the case, reader and note texts
     )
+    for line in data.verdicts(rows):
+        print(line)
     return 0
 
 
 def add_data_parser(bench_subparsers: argparse._SubParsersAction) -> None:
     """Add ``videoshift bench data``."""
-    parser = bench_subparsers.add_parser("data", help="video reading: seek-aware vs decoding every frame")
+    parser = bench_subparsers.add_parser(
+        "data", help="video readers (exactness, speed) and the data loader beside a model's training step"
+    )
     parser.add_argument("--videos", nargs="+", required=True, help="video files to read (e.g. a few of your dataset)")
+    parser.add_argument(
+        "--backend",
+        default=",".join(data.READERS),
+        help=f"comma-separated readers of {list(data.READERS)} (default: all; those that cannot run say why)",
+    )
+    parser.add_argument("--sampling", default=",".join(data.SAMPLINGS), help="comma-separated samplings")
     parser.add_argument("--repeats", type=int, default=10, help="timed clips per reader and case")
-    parser.add_argument("--workers", type=int, default=2, help="DataLoader workers (0: skip the loader rows)")
-    parser.add_argument("--loader-clips", type=int, default=16, help="clips read through the DataLoader")
+    parser.add_argument("--workers", type=int, default=2, help="DataLoader workers (-1: no loader rows)")
+    parser.add_argument("--batch", type=int, default=4, help="clips per batch of the loader and the training step")
+    parser.add_argument("--batches", type=int, default=4, help="timed loader batches (after max(1, workers) untimed)")
+    parser.add_argument("--rounds", type=int, default=3, help="loader runs per reader, in turns (median counts)")
+    parser.add_argument("--size", type=int, default=224, help="crop size of the transform and the model input")
+    parser.add_argument("--model", default="tsm_r50", help="model whose training step is timed ('': none)")
+    parser.add_argument("--device", default=None, help="device of the training step (default: cuda if available)")
+    parser.add_argument("--train-repeats", type=int, default=3, help="timed training steps")
     add_output_arguments(parser)
     parser.set_defaults(func=run_data)
 

@@ -13,9 +13,10 @@ the backend, format or codec. The PyAV backend keeps that definition with two ru
   packet can even hold two frames (DivX packed B-frames). Frames are numbered by decoding from the start and
   counting; ``count_frames`` is a full sequential decode (cached per file version like the packet index).
 
-Only wanted frames are converted to RGB. Unwanted non-reference frames are skipped by the decoder only where a
-packet's own timestamp says which frame it holds; frames still missing after that pass are decoded again without
-any skipping before the file is declared broken. Raw-frame folders read one image per index.
+Only wanted frames are converted to RGB (by :func:`to_rgb`, which keeps one scaler per thread). Unwanted
+non-reference frames are skipped by the decoder only where a packet's own timestamp says which frame it holds;
+frames still missing after that pass are decoded again without any skipping before the file is declared broken.
+Raw-frame folders read one image per index.
 
 Every failure (missing, empty, truncated or corrupt file, no video stream, index beyond the decodable frames)
 raises :class:`VideoReadError`, a ``ValueError`` naming the file and what failed.
@@ -26,6 +27,7 @@ from __future__ import annotations
 import functools
 import importlib.util
 import os
+import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -270,7 +272,7 @@ def _decode_run(
                 raise _TimestampsUnusable
             current = pts_to_frame[frame.pts]
             if current in wanted_set and current >= start:
-                frames[current] = frame.to_ndarray(format="rgb24")
+                frames[current] = to_rgb(frame)
             if current >= last_wanted:
                 return frames
     return frames
@@ -283,11 +285,38 @@ def _decode_counting(container, stream, wanted: np.ndarray) -> tuple[dict[int, n
     decoded = 0
     for frame in container.decode(stream):
         if decoded in wanted_set:
-            frames[decoded] = frame.to_ndarray(format="rgb24")
+            frames[decoded] = to_rgb(frame)
         decoded += 1
         if decoded > wanted[-1]:
             break
     return frames, decoded
+
+
+_CONVERTERS = threading.local()
+
+
+def to_rgb(frame) -> np.ndarray:
+    """A decoded ``av.VideoFrame`` as uint8 ``(H, W, 3)`` RGB, the pixels of ``frame.to_ndarray(format="rgb24")``.
+
+    Faster than that call: one ``VideoReformatter`` per thread keeps its scaler context from frame to frame (a
+    fresh one per frame rebuilds it), and the conversion runs on the calling thread (PyAV 17 and later start
+    scaler threads for each frame by default, which on a few cores also compete with the decoder's threads).
+    """
+    from av.video.reformatter import VideoReformatter
+
+    converter = getattr(_CONVERTERS, "reformatter", None)
+    if converter is None:
+        converter = _CONVERTERS.reformatter = VideoReformatter()
+    return converter.reformat(frame, format="rgb24", **_single_threaded()).to_ndarray()
+
+
+@functools.cache
+def _single_threaded() -> dict[str, int]:
+    """The ``reformat`` option that keeps scaling on the calling thread (before PyAV 17 there is none: it always
+    scales there)."""
+    import av
+
+    return {"threads": 1} if int(av.__version__.split(".")[0]) >= 17 else {}
 
 
 def _open_container(path: str | Path):
@@ -453,20 +482,38 @@ class DecordReader(VideoReader):
 
 
 class TorchCodecReader(VideoReader):
-    """torchcodec backend (optional dependency), exact-seek mode."""
+    """torchcodec backend (optional dependency), exact-seek mode, on the CPU or decoding on a CUDA device.
+
+    Not frame-exact everywhere: torchcodec 0.17 numbers frames by timestamps in every container, so in AVI with
+    B-frames and in MPEG-TS it returns other frames than a sequential decode (or fails near the end), an open-GOP
+    MP4 fails on its last frames, frames of rotated videos come rotated, and 10-bit or full-range (MJPEG) frames are
+    converted to RGB with other rounding. ``videoshift bench data`` checks it against PyAV on your files.
+
+    Args:
+        threads: FFmpeg decoder threads on the CPU (0: FFmpeg chooses).
+        device: ``"cpu"`` or a CUDA device (then frames come back on that device).
+    """
 
     name = "torchcodec"
 
-    def __init__(self) -> None:
+    def __init__(self, threads: int = 0, device: str = "cpu") -> None:
         from torchcodec.decoders import VideoDecoder
 
         self._decoder_cls = VideoDecoder
+        self.threads = threads
+        self.device = device
 
     def _open(self, path: str | Path):
         if not Path(path).is_file() or Path(path).stat().st_size == 0:
             raise VideoReadError(f"{path}: missing or empty file")
         try:
-            return self._decoder_cls(str(path), seek_mode="exact")
+            return self._decoder_cls(
+                str(path),
+                seek_mode="exact",
+                num_ffmpeg_threads=self.threads,
+                device=self.device,
+                dimension_order="NHWC",
+            )
         except (RuntimeError, ValueError) as error:
             raise VideoReadError(f"{path}: cannot open ({error})") from error
 
@@ -476,7 +523,7 @@ class TorchCodecReader(VideoReader):
     def read(self, path: str | Path, indices: Sequence[int]) -> torch.Tensor:
         decoder = self._open(path)
         try:
-            return decoder.get_frames_at(_indices(indices).tolist()).data.permute(0, 2, 3, 1).contiguous()
+            return decoder.get_frames_at(_indices(indices).tolist()).data
         except (RuntimeError, IndexError) as error:
             raise VideoReadError(f"{path}: decoding failed ({error})") from error
 
@@ -499,7 +546,10 @@ def get_reader(backend: str = "pyav", **kwargs) -> VideoReader:
         raise ValueError(f"backend must be one of {sorted(BACKENDS)}, got {backend!r}")
     if backend not in available_backends():
         raise ValueError(f"backend {backend!r} needs the {BACKENDS[backend][1]!r} package, which is not installed")
-    return BACKENDS[backend][0](**kwargs)
+    try:
+        return BACKENDS[backend][0](**kwargs)
+    except (ImportError, OSError, RuntimeError) as error:  # e.g. torchcodec without the FFmpeg libraries it needs
+        raise ValueError(f"backend {backend!r} cannot be loaded ({error})") from error
 
 
 def read_frames(path: str | Path, indices: Sequence[int], backend: str = "pyav") -> torch.Tensor:

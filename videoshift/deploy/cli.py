@@ -125,10 +125,12 @@ def decoded_frames(source: str) -> Iterator[Any]:
     """RGB frames ``(H, W, 3)`` uint8 NumPy arrays of a video file or camera, as they are decoded."""
     import av
 
+    from videoshift.data.readers import to_rgb
+
     path, options = camera_or_file(source)
     with av.open(path, **options) as container:
         for frame in container.decode(video=0):
-            yield frame.to_ndarray(format="rgb24")
+            yield to_rgb(frame)
 
 
 def stream_predictions(

@@ -45,6 +45,8 @@ def train_runs(
     parallel = min(int(cfg.get("parallel_runs") or 1), len(runs))
     if parallel > 1 and datasets is None and int(os.environ.get("WORLD_SIZE", "1")) == 1:
         summaries = _fit_in_processes(runs, Path(work_dir), resume, parallel)
+        if runs[0]["train"]["threads"]:  # latencies at the runs' thread count, as after training in this process
+            torch.set_num_threads(int(runs[0]["train"]["threads"]))
         trained = [_reload(summary, run_cfg) for summary, run_cfg in zip(summaries, runs, strict=True)]
     else:
         trained = _fit_in_turn(runs, Path(work_dir), resume, datasets)

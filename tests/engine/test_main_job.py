@@ -41,6 +41,7 @@ def test_default_job_end_to_end_prints_seed_table_and_saves_json_markdown_png(tm
         assert saved["name"] == name and saved["experiments"] is None
     table = json.loads((tmp_path / "synthetic_default.json").read_text())
     assert table["environment"]["seed"] == 0 and "seed 0" in table["title"]
+    assert table["environment"]["threads"] == 1  # latencies at the runs' one thread, though they trained elsewhere
     rows = {row["name"]: row for row in table["rows"]}
     assert list(rows) == names
     for row in rows.values():

@@ -10,6 +10,7 @@ import itertools
 import pytest
 import torch
 
+from videoshift.models import swin_layout
 from videoshift.models.swin_layout import (
     MASK_VALUE,
     block_layout,
@@ -20,6 +21,14 @@ from videoshift.models.swin_layout import (
 )
 
 PATTERN_C = ((4, -1, -2), (1, 0, -3), (2, 3, -4))
+
+
+@pytest.fixture(autouse=True)
+def _fresh_layouts():
+    """Every test computes its layouts itself: a layout cached by an earlier test would hide what this one checks
+    (and hide from mutation testing which test reads which function)."""
+    for cached in (swin_layout._block_layout_cpu, swin_layout._general_rpe_index_cpu):
+        cached.cache_clear()
 
 
 def _offset_map(offsets, hp, wp, window):
@@ -94,6 +103,7 @@ CASES = [  # grid, window, shift, offsets
     ((5, 9, 11), (2, 7, 7), (1, 3, 3), ((0, 1), (-1, 2))),  # padding on every axis, temporal window 2
     ((8, 7, 7), (8, 7, 7), (0, 0, 0), None),  # one window: the identity
     ((6, 10, 8), (4, 5, 4), (2, 2, 2), None),  # Video Swin style 3D shift
+    ((3, 6, 10), (1, 3, 5), (0, 1, 2), PATTERN_C),  # a window taller than wide: the pattern tiles each axis alone
 ]
 
 
@@ -147,13 +157,18 @@ def _reference_general_index(frames, window, offsets, extent):
 
 @pytest.mark.parametrize(
     ("frames", "window", "extent"),
-    [(6, (1, 3, 3), (6, 3, 3)), (6, (2, 3, 3), (6, 7, 7)), (8, (2, 3, 3), (3, 3, 3))],  # last: clamped offsets
+    [(6, (1, 3, 3), (6, 3, 3)), (6, (2, 3, 3), (6, 7, 7)), (8, (2, 3, 3), (3, 3, 3)), (6, (1, 3, 5), (6, 3, 5))],
 )
 def test_general_rpe_index_uses_source_frames_of_shifted_tokens(frames, window, extent):
-    got = general_rpe_index(frames, window, PATTERN_C, extent, "cpu")
+    got = general_rpe_index(frames, window, _window_grid(PATTERN_C, window), extent, "cpu")
     expected = _reference_general_index(frames, window, PATTERN_C, extent)
     assert torch.equal(got, expected)
     assert int(got.max()) < table_rows(extent)
+
+
+def test_table_rows_span_every_offset_of_the_extent():
+    assert table_rows((6, 3, 5)) == 11 * 5 * 9  # (2·6−1) temporal × (2·3−1) vertical × (2·5−1) horizontal offsets
+    assert table_rows((16, 7, 7)) == 5239  # the released PST table
 
 
 def test_general_rpe_index_without_shift_is_video_swin_index():

@@ -2,6 +2,7 @@
 
 import io
 
+import numpy as np
 import pytest
 import torch
 from hypothesis import given, settings
@@ -125,6 +126,7 @@ def test_source_index_by_hand():
     expected = {"zeros": [3, 0, 5, 2, 0, 4], "edge": [3, 2, 5, 2, 5, 4], "cyclic": [3, 6, 5, 2, 1, 4]}
     for boundary, index in expected.items():
         assert source_index(ShiftPlan(moves, boundary), (3, 2)).tolist() == index, boundary
+        assert source_index(ShiftPlan(moves, boundary), (3, 2), np).tolist() == index, boundary
 
 
 def test_compiled_plan_caches_stay_bounded():

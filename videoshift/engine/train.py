@@ -212,7 +212,7 @@ class Trainer:
                 self.dist.world_size,
             )
             entropy = [int(self.cfg["train"]["seed"]), self.global_step, self.dist.rank]
-            seed = int(np.random.SeedSequence(entropy).generate_state(1, np.uint64)[0] >> 1)
+            seed = int(np.random.SeedSequence(entropy).generate_state(1, np.uint64)[0]) >> 1
             seed_everything(seed)
             self.loader.generator.manual_seed(seed)
             return

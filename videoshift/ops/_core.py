@@ -23,8 +23,8 @@ of Python however many moves the plan has. A program is one of two forms, chosen
 
 The gradient is the same core run with the transposed plan (one more pass over the gradient);
 it is itself differentiable, so double backward works too. Under ``torch.compile``, ONNX export
-or TorchScript tracing the plan is one gather whose index is computed from the plan by integer
-arithmetic on tensors: exporters and compilers translate it exactly and differentiate it natively.
+or TorchScript tracing the plan is one gather with a constant index (the same integer arithmetic,
+run on the host): exporters and compilers translate it exactly and differentiate it natively.
 """
 
 from __future__ import annotations
@@ -33,8 +33,9 @@ import itertools
 import math
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
+import numpy as np
 import torch
 from torch import Tensor
 
@@ -222,36 +223,42 @@ def _touched_dims(plan: ShiftPlan) -> int:
     return last + 1
 
 
-def source_index(plan: ShiftPlan, shape: tuple[int, ...], device: torch.device | str = "cpu") -> Tensor:
+def source_index(plan: ShiftPlan, shape: tuple[int, ...], xp: Any = torch, **factory: Any) -> Any:
     """For each position of one sample of ``shape`` (the sizes of dimensions 1, 2, …), 1 + the flat
-    position it reads, or 0 where it reads a zero: the plan as integer arithmetic on tensors.
+    position it reads, or 0 where it reads a zero: the plan as integer arithmetic on whole arrays.
 
-    Pure tensor arithmetic (no in-place writes, no host values), so tracers, exporters and
-    ``torch.compile`` record it as it is.
+    ``xp`` is the array library, ``torch`` (``factory``: e.g. ``device=``) or ``numpy``: the same arithmetic gives
+    the eager programs their index on the tensors' device, and tracers a constant computed on the host (an index
+    computed with torch while tracing would be recorded into the exported graph and recomputed at every run).
     """
+    zero = xp.zeros(shape, dtype=xp.int64, **factory)
+    coordinates = [
+        xp.arange(size, **factory).reshape([-1] + [1] * (len(shape) - axis - 1)) for axis, size in enumerate(shape)
+    ]
     strides = [math.prod(shape[axis + 1 :]) for axis in range(len(shape))]
-    index = torch.zeros(shape, dtype=torch.int64, device=device)
+    flat = sum((i * stride for i, stride in zip(coordinates, strides, strict=True)), zero)  # each position's own
+    index = zero
     for move in plan.moves:
         region, offsets = _full_region(move, len(shape) + 1)[1:], dict(move.offsets)
-        inside = torch.ones(shape, dtype=torch.bool, device=device)
-        reads = torch.ones(shape, dtype=torch.bool, device=device)  # False: reads a zero ("zeros" boundary)
-        position = torch.zeros(shape, dtype=torch.int64, device=device)
-        for axis, (size, part) in enumerate(zip(shape, region, strict=True)):
-            i = torch.arange(size, device=device).view([size if a == axis else 1 for a in range(len(shape))])
-            start, stop, step = part.indices(size)
-            inside = inside & (i >= start) & (i < stop) & ((i - start) % step == 0)
+        inside, reads, position = zero == 0, zero == 0, flat
+        for axis, (size, part, i) in enumerate(zip(shape, region, coordinates, strict=True)):
+            if part != slice(None):
+                start, stop, step = part.indices(size)
+                inside = inside & (i >= start) & (i < stop) & ((i - start) % step == 0)
             offset = offsets.get(axis + 1, 0)
+            if not offset:
+                continue
             if plan.boundary == "cyclic":
                 j = (i + offset % size) % size
             else:
                 j = i + offset
                 in_range = (j >= 0) & (j < size)
                 if plan.boundary == "edge":
-                    j = torch.where(in_range, j, i)
+                    j = xp.where(in_range, j, i)
                 else:
                     reads = reads & in_range
-            position = position + j * strides[axis]
-        index = torch.where(inside, torch.where(reads, position + 1, 0), index)
+            position = position + (j - i) * strides[axis]
+        index = xp.where(inside, xp.where(reads, position + 1, 0), index)
     return index.reshape(-1)
 
 
@@ -262,7 +269,7 @@ def _gather(x: Tensor, plan: ShiftPlan) -> Tensor:
     stays free; trailing dimensions the plan never touches travel as whole rows.
     """
     touched = _touched_dims(plan)
-    index = source_index(plan, tuple(x.shape[1:touched]), x.device)
+    index = torch.from_numpy(source_index(plan, tuple(int(n) for n in x.shape[1:touched]), np)).to(x.device)
     rows = x.reshape(-1, index.numel(), math.prod(x.shape[touched:]))  # (batch, rows, row length)
     padded = torch.nn.functional.pad(rows, (0, 0, 1, 0))  # a zero row in front: index 0 reads zeros
     return padded.index_select(1, index).reshape(-1, *x.shape[1:])
@@ -322,7 +329,7 @@ def _compile_copies(plan: ShiftPlan, x: Tensor) -> _Program:
 
 def _compile_rows(plan: ShiftPlan, x: Tensor) -> _Program:
     touched = _touched_dims(plan)
-    sample = source_index(plan, tuple(x.shape[1:touched]), x.device) - 1
+    sample = source_index(plan, tuple(x.shape[1:touched]), torch, device=x.device) - 1
     batch_starts = torch.arange(x.shape[0], device=x.device)[:, None] * sample.numel()
     return _Program(rows=(batch_starts + sample).reshape(-1))
 

@@ -212,6 +212,21 @@ def _by_hand(tag: str, model: str, repository: str, listing: str, file_name: str
     )
 
 
+def _tsm_release(tag: str, model: str, stem: str, anchor: str, **rest: Any):
+    """A TSM-repository release: ``STEM.pth`` from its model server, listed under README section ``#anchor``."""
+    return _by_hand(
+        tag,
+        model,
+        _TSM,
+        _TSM_LISTING,
+        f"{stem}.pth",
+        urls=(_TSM_URL.format(stem),),
+        page=f"https://github.com/{_TSM}#{anchor}",
+        license="MIT",
+        **rest,
+    )
+
+
 def _tsn_protocol(frames: int, views: tuple[int, int], size: int, label_map: str, upstream: str, **kw: Any):
     return TestProtocol(
         frames=frames,
@@ -311,52 +326,42 @@ WEIGHTS: tuple[WeightSpec, ...] = (
         notes="upstream FLOPs are of a 224² input; the test crops are 256² (counted here)",
     ),
     # --- TSM repository (README "Pretrained Models"): no checksum or size published ---
-    _by_hand(
-        "tsm_r50.k400_tsm_dense_8f", "tsm_r50", _TSM, _TSM_LISTING,
-        "TSM_kinetics_RGB_resnet50_shift8_blockres_avg_segment8_e100_dense.pth",
-        urls=(_TSM_URL.format("TSM_kinetics_RGB_resnet50_shift8_blockres_avg_segment8_e100_dense"),),
-        page=f"https://github.com/{_TSM}#kinetics-400", license="MIT",
+    _tsm_release(
+        "tsm_r50.k400_tsm_dense_8f", "tsm_r50",
+        "TSM_kinetics_RGB_resnet50_shift8_blockres_avg_segment8_e100_dense", "kinetics-400",
         kwargs=MappingProxyType({"num_classes": 400, "num_frames": 8}),
         params=24327632, gmacs=42.713, protocol=_TSM_K400_DENSE,
         upstream=MappingProxyType({"top1": 74.1}),
         paper_row="STSM Table 6: TSM R-50 8f",
     ),
-    _by_hand(
-        "tsm_r50.k400_tsm_uniform_8f", "tsm_r50", _TSM, _TSM_LISTING,
-        "TSM_kinetics_RGB_resnet50_shift8_blockres_avg_segment8_e50.pth",
-        urls=(_TSM_URL.format("TSM_kinetics_RGB_resnet50_shift8_blockres_avg_segment8_e50"),),
-        page=f"https://github.com/{_TSM}#uniform-sampling", license="MIT",
+    _tsm_release(
+        "tsm_r50.k400_tsm_uniform_8f", "tsm_r50",
+        "TSM_kinetics_RGB_resnet50_shift8_blockres_avg_segment8_e50", "uniform-sampling",
         kwargs=MappingProxyType({"num_classes": 400, "num_frames": 8}),
         params=24327632, gmacs=32.704,
         protocol=_tsn_protocol(8, (1, 1), 224, _K400, "uniform 8 frames x 1 clip, center crop 224 (1-crop)"),
         upstream=MappingProxyType({"top1": 71.2, "top1_10crop": 72.8}),
     ),
-    _by_hand(
-        "tsm_r50_nl.k400_tsm_dense_8f", "tsm_r50_nl", _TSM, _TSM_LISTING,
-        "TSM_kinetics_RGB_resnet50_shift8_blockres_avg_segment8_e100_dense_nl.pth",
-        urls=(_TSM_URL.format("TSM_kinetics_RGB_resnet50_shift8_blockres_avg_segment8_e100_dense_nl"),),
-        page=f"https://github.com/{_TSM}#kinetics-400", license="MIT",
+    _tsm_release(
+        "tsm_r50_nl.k400_tsm_dense_8f", "tsm_r50_nl",
+        "TSM_kinetics_RGB_resnet50_shift8_blockres_avg_segment8_e100_dense_nl", "kinetics-400",
         kwargs=MappingProxyType({"num_classes": 400, "num_frames": 8}),
         params=31682000, gmacs=84.589, protocol=_TSM_K400_DENSE,
         upstream=MappingProxyType({"top1": 75.6}),
         paper_row="STSM Table 6: TSM+NL R-50",
     ),
-    _by_hand(
-        "tsm_mbv2.k400_tsm_dense_8f", "tsm_mbv2", _TSM, _TSM_LISTING,
-        "TSM_kinetics_RGB_mobilenetv2_shift8_blockres_avg_segment8_e100_dense.pth",
-        urls=(_TSM_URL.format("TSM_kinetics_RGB_mobilenetv2_shift8_blockres_avg_segment8_e100_dense"),),
-        page=f"https://github.com/{_TSM}#kinetics-400", license="MIT",
+    _tsm_release(
+        "tsm_mbv2.k400_tsm_dense_8f", "tsm_mbv2",
+        "TSM_kinetics_RGB_mobilenetv2_shift8_blockres_avg_segment8_e100_dense", "kinetics-400",
         kwargs=MappingProxyType({"num_classes": 400, "num_frames": 8}),
         params=2736272, gmacs=3.134, protocol=_TSM_K400_DENSE,
         upstream=MappingProxyType({"top1": 69.5}),
         paper_row="STSM Table 6: TSM+Mb_V2",
         notes="MobileNetV2 keys are matched to timm's by tensor order (the converter checks every shape)",
     ),
-    _by_hand(
-        "tsm_r50.sthv2_tsm_8f", "tsm_r50", _TSM, _TSM_LISTING,
-        "TSM_somethingv2_RGB_resnet50_shift8_blockres_avg_segment8_e45.pth",
-        urls=(_TSM_URL.format("TSM_somethingv2_RGB_resnet50_shift8_blockres_avg_segment8_e45"),),
-        page=f"https://github.com/{_TSM}#something-something-v2", license="MIT",
+    _tsm_release(
+        "tsm_r50.sthv2_tsm_8f", "tsm_r50",
+        "TSM_somethingv2_RGB_resnet50_shift8_blockres_avg_segment8_e45", "something-something-v2",
         kwargs=MappingProxyType({"num_classes": 174, "num_frames": 8}),
         params=23864558, gmacs=42.709,
         protocol=_tsn_protocol(8, (2, 3), 256, "sthv2", "full resolution x 2 clips (twice sample, 3 crops of 256)",

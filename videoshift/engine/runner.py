@@ -22,7 +22,7 @@ from videoshift.engine.config import experiment_configs
 from videoshift.engine.evaluate import predict, save_results, score, video_keys
 from videoshift.engine.loader import eval_loader
 from videoshift.engine.metrics import average_views
-from videoshift.engine.train import RunSummary, Trainer, build_datasets, build_model
+from videoshift.engine.train import RunSummary, Trainer, build_model
 
 log = logging.getLogger("videoshift.train")
 
@@ -105,7 +105,9 @@ def _fit_in_processes(
 def _reload(summary: RunSummary, run_cfg: Mapping[str, Any]) -> Trained:
     """The final model of a run trained in another process, and one clip of its training data."""
     model, _ = load_trained(summary.run_dir / checkpointing.LATEST)
-    train_set, _ = build_datasets(run_cfg["data"])
+    from videoshift.data import build_dataset
+
+    train_set = build_dataset(run_cfg["data"], "train")  # one clip is all it needs: no validation set
     return summary, model, train_set[0]["clip"][None]
 
 

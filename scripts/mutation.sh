@@ -20,7 +20,7 @@ declare -A MODULES TESTS
 MODULES[ops]="videoshift/ops/temporal.py videoshift/ops/spatiotemporal.py"
 TESTS[ops]="tests/ops/test_ops_temporal.py tests/ops/test_ops_stsm.py tests/ops/test_ops_contracts.py tests/test_paper_defaults.py"
 MODULES[patch]="videoshift/ops/patch.py videoshift/ops/_core.py"
-TESTS[patch]="tests/ops/test_ops_patch.py tests/ops/test_ops_temporal.py tests/ops/test_ops_stsm.py tests/ops/test_ops_contracts.py"
+TESTS[patch]="tests/ops/test_shift_core.py tests/ops/test_ops_patch.py tests/ops/test_ops_temporal.py tests/ops/test_ops_stsm.py tests/ops/test_ops_contracts.py"
 MODULES[layout]="videoshift/models/swin_layout.py"
 TESTS[layout]="tests/models/test_swin_layout.py tests/models/test_swin_video.py tests/models/test_swin_release.py"
 MODULES[samplers]="videoshift/data/samplers.py"

@@ -1,8 +1,7 @@
-"""Every operator under gradcheck, hypothesis (shift back ∘ shift), ONNX Runtime and torch.compile."""
+"""Every operator under gradcheck, hypothesis (shift back ∘ shift), ONNX Runtime, TorchScript and torch.compile."""
 
 import io
 
-import numpy as np
 import pytest
 import torch
 from hypothesis import given, settings
@@ -113,28 +112,3 @@ def test_torch_compile_forward_backward(name):
     out.backward(grad)
     ref.backward(grad)
     assert torch.equal(x.grad, x_ref.grad)
-
-
-def test_source_index_by_hand():
-    from videoshift.ops._core import Move, ShiftPlan, source_index
-
-    # (batch, T=3, C=2): channel 0 reads the next frame, channel 1 the previous; 1 + flat position, 0 = zero.
-    moves = (
-        Move((slice(None), slice(None), slice(0, 1)), ((1, 1),)),
-        Move((slice(None), slice(None), slice(1, 2)), ((1, -1),)),
-    )
-    expected = {"zeros": [3, 0, 5, 2, 0, 4], "edge": [3, 2, 5, 2, 5, 4], "cyclic": [3, 6, 5, 2, 1, 4]}
-    for boundary, index in expected.items():
-        assert source_index(ShiftPlan(moves, boundary), (3, 2)).tolist() == index, boundary
-        assert source_index(ShiftPlan(moves, boundary), (3, 2), np).tolist() == index, boundary
-
-
-def test_compiled_plan_caches_stay_bounded():
-    from videoshift.ops import _core, temporal_shift
-
-    for frames in range(1, 301):  # 300 shapes, more than a cache holds
-        temporal_shift(torch.zeros(frames, 8, 1, 1), frames)
-    for cache in (_core._PROGRAMS,):
-        assert len(cache) == cache.maxsize
-    x = torch.randn(2 * 4, 8, 3, 3)
-    torch.testing.assert_close(temporal_shift(x, 4), temporal_shift(x.clone(), 4), rtol=0, atol=0)

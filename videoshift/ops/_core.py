@@ -239,7 +239,8 @@ def source_index(plan: ShiftPlan, shape: tuple[int, ...], xp: Any = torch, **fac
     flat = sum((i * stride for i, stride in zip(coordinates, strides, strict=True)), zero)  # each position's own
     index = zero
     for move in plan.moves:
-        region, offsets = _full_region(move, len(shape) + 1)[1:], dict(move.offsets)
+        # dimensions past ``shape`` are whole in every region (a region may still name them, as slice(None))
+        region, offsets = _full_region(move, len(shape) + 1)[1 : len(shape) + 1], dict(move.offsets)
         inside, reads, position = zero == 0, zero == 0, flat
         for axis, (size, part, i) in enumerate(zip(shape, region, coordinates, strict=True)):
             if part != slice(None):

@@ -90,32 +90,175 @@ def test_rawframes_of_different_sizes_are_named(tmp_path):
     assert RawFrameReader("img_{:05d}.png").read(folder, [1, 1]).shape == (2, 6, 8, 3)
 
 
-def test_default_reader_seeks_to_the_keyframe_and_skips_first(lossless_video, monkeypatch):
-    """Frame 59 of 60 (keyframes every 8) is read from the keyframe before it, in one skipping pass."""
-    path, frames = lossless_video
-    index = frame_index(path)
-    starts, passes = [], []
+class _CountingLookup(dict):
+    """A pts → frame map that counts lookups: one per frame the decoder outputs."""
+
+    lookups = 0
+
+    def __contains__(self, pts) -> bool:
+        self.lookups += 1
+        return super().__contains__(pts)
+
+
+@pytest.fixture
+def watch(monkeypatch):
+    """Records, per read: where each seek started (keyframe, first packet pts), the skip flag of each decoding
+    pass, frames converted to RGB and whether the reader fell back to counting frames."""
+    seen = {"starts": [], "passes": [], "converted": 0, "counting": 0}
     packets_from, decode_timestamped = readers._packets_from, PyAVReader._decode_timestamped
+    read_counting, to_rgb = PyAVReader._read_counting, readers.to_rgb
 
     def spy_packets(container, stream, index, keyframe):
         packets = packets_from(container, stream, index, keyframe)
         first = next(packets)
-        starts.append((keyframe, first.pts))
+        seen["starts"].append((keyframe, first.pts))
         yield first
         yield from packets
 
     def spy_pass(self, path, index, wanted, skip):
-        passes.append(skip)
+        seen["passes"].append(skip)
         return decode_timestamped(self, path, index, wanted, skip)
+
+    def spy_counting(self, path, wanted):
+        seen["counting"] += 1
+        return read_counting(self, path, wanted)
+
+    def spy_rgb(frame):
+        seen["converted"] += 1
+        return to_rgb(frame)
 
     monkeypatch.setattr(readers, "_packets_from", spy_packets)
     monkeypatch.setattr(PyAVReader, "_decode_timestamped", spy_pass)
-    assert np.array_equal(PyAVReader().read(path, [59]).numpy(), frames[[59]])
+    monkeypatch.setattr(PyAVReader, "_read_counting", spy_counting)
+    monkeypatch.setattr(readers, "to_rgb", spy_rgb)
+    return seen
+
+
+def test_default_reader_seeks_to_the_keyframe_and_skips_first(lossless_video, watch):
+    """Frame 59 of 60 (keyframes every 8) is read from the keyframe before it, in one skipping pass."""
+    path, frames = lossless_video
+    index = frame_index(path)
+    assert np.array_equal(PyAVReader().read(path, [59, 59]).numpy(), frames[[59, 59]])
     keyframe = index.keyframe_before(59)
-    assert keyframe > 0 and starts == [(keyframe, int(index.pts[keyframe]))] and passes == [True]
+    assert keyframe > 0 and watch["starts"] == [(keyframe, int(index.pts[keyframe]))] and watch["passes"] == [True]
+    assert watch["converted"] == 1 and watch["counting"] == 0  # only the wanted frame becomes RGB
 
 
-def test_timestamped_video_with_an_audio_track(lossless_video, tmp_path):
+def test_skipping_pass_decodes_fewer_frames(tmp_path, monkeypatch):
+    """Unwanted non-reference frames (B-frames) between wanted ones are not decoded in the skipping pass."""
+    from media import decode_all, encode_video, moving_frames
+
+    options = {"bf": "2", "g": "8", "keyint_min": "8", "sc_threshold": "0", "x264-params": "b-pyramid=none"}
+    path = encode_video(tmp_path / "b-frames.mp4", moving_frames(40), "libx264", options=options)
+    reference, index = decode_all(path), frame_index(path)
+    lookup = _CountingLookup(index.frame_of_pts)
+    monkeypatch.setitem(index.__dict__, "frame_of_pts", lookup)
+    wanted = [0, 13, 26, 39]
+    assert np.array_equal(PyAVReader(seek=False).read(path, wanted).numpy(), reference[wanted])
+    assert lookup.lookups < 30  # of the 40 frames up to 39, a third are non-reference B-frames
+    lookup.lookups = 0
+    unskipped = PyAVReader(seek=False)._decode_timestamped(path, index, np.array(wanted), False)
+    assert np.array_equal(unskipped[39], reference[39]) and lookup.lookups == 40  # without skipping: every frame
+
+
+def test_frames_the_index_does_not_know_are_numbered_by_counting(lossless_video, monkeypatch, watch):
+    """A decoded frame whose timestamp is not in the packet index: the read falls back to counting frames."""
+    path, frames = lossless_video
+    index = frame_index(path)
+    shifted = FrameIndex(index.pts + 10_000, index.keyframes, index.seek_targets, index.num_frames)
+    monkeypatch.setattr(readers, "frame_index", lambda p: shifted)
+    assert np.array_equal(PyAVReader(seek=False).read(path, [3, 1]).numpy(), frames[[3, 1]])
+    assert watch["counting"] == 1
+
+
+def test_frames_still_missing_after_both_passes_are_listed(lossless_video, monkeypatch):
+    path, _ = lossless_video
+    monkeypatch.setattr(PyAVReader, "_decode_timestamped", lambda self, path, index, wanted, skip: {})
+    expected = (
+        r"x264rgb.mp4: frames \[0, 1, 2, 3, 4, 5, 6, 7\] could not be decoded \(stream ends early or is corrupt\)$"
+    )
+    with pytest.raises(VideoReadError, match=expected):
+        PyAVReader().read(path, list(range(10)))
+
+    def failing(self, path, index, wanted, skip):
+        raise VideoReadError("decoder said no")
+
+    monkeypatch.setattr(PyAVReader, "_decode_timestamped", failing)
+    with pytest.raises(VideoReadError, match=r"x264rgb.mp4: frames \[4\] could not be decoded \(decoder said no\)$"):
+        PyAVReader().read(path, [4])
+
+
+class _Packet:
+    def __init__(self, pts, is_keyframe):
+        self.pts, self.is_keyframe = pts, is_keyframe
+
+
+class _Container:
+    """Lands a seek on given packets and records how it was asked."""
+
+    def __init__(self, packets):
+        self.packets, self.calls = packets, []
+
+    def seek(self, target, **options):
+        self.calls.append(("seek", target, options))
+
+    def demux(self, stream):
+        self.calls.append(("demux", stream))
+        return iter(self.packets)
+
+
+@pytest.mark.parametrize(
+    "landing, lands",
+    [
+        ([_Packet(12, True), _Packet(15, False)], True),  # on the keyframe
+        ([_Packet(0, True), _Packet(3, False)], True),  # on an earlier keyframe: decoding on reaches it
+        ([_Packet(13, False), _Packet(14, False)], False),  # one packet late (MPEG-TS searched by pts)
+        ([_Packet(10, False)], False),  # on a B-frame before it: not decodable on its own
+        ([_Packet(24, True)], False),  # on a later keyframe
+        ([_Packet(None, True)], False),
+        ([], False),
+    ],
+)
+def test_seek_lands_on_a_keyframe_at_or_before_or_falls_back(landing, lands):
+    container, stream = _Container(landing), object()
+    packets = readers._packets_from(container, stream, INDEX, 12)
+    if lands:
+        assert [p.pts for p in packets] == [p.pts for p in landing]
+    else:
+        with pytest.raises(readers._SeekOvershot):
+            list(packets)
+    (_, target, options), demux = container.calls
+    assert target == 10 and options["stream"] is stream and demux == ("demux", stream)  # the video stream only
+    assert options.get("backward", True) and not options.get("any_frame", False)  # a keyframe at or before
+
+
+def test_rgb_conversion_keeps_one_single_threaded_converter_per_thread(lossless_video):
+    import av
+
+    path, frames = lossless_video
+    with av.open(str(path)) as container:
+        decoded = [frame for _, frame in zip(range(2), container.decode(video=0), strict=False)]
+    first = readers.to_rgb(decoded[0])
+    converter = readers._CONVERTERS.reformatter
+    calls = []
+
+    class Recording:
+        def reformat(self, frame, **options):
+            calls.append(options)
+            return converter.reformat(frame, **options)
+
+    readers._CONVERTERS.reformatter = Recording()
+    try:
+        assert np.array_equal(readers.to_rgb(decoded[1]), frames[1]) and np.array_equal(first, frames[0])
+    finally:
+        readers._CONVERTERS.reformatter = converter
+    single = {"threads": 1} if int(av.__version__.split(".")[0]) >= 17 else {}
+    assert calls == [{"format": "rgb24", **single}]
+    readers.to_rgb(decoded[0])
+    assert readers._CONVERTERS.reformatter is converter  # reused, not rebuilt per frame
+
+
+def test_timestamped_video_with_an_audio_track(lossless_video, tmp_path, watch):
     """Copying the lossless video's packets next to an audio track: the reader reads the video stream only."""
     import av
 
@@ -136,7 +279,8 @@ def test_timestamped_video_with_an_audio_track(lossless_video, tmp_path):
     assert frame_index(path).num_frames == len(frames) == readers.count_frames(path)
     for indices in ([59, 0, 30], list(range(len(frames)))):
         assert np.array_equal(readers.read_frames(path, indices).numpy(), frames[indices])
-    assert np.array_equal(PyAVReader(seek=False).read(path, [59]).numpy(), frames[[59]])
+    assert np.array_equal(PyAVReader(seek=False).read(path, [0, 59]).numpy(), frames[[0, 59]])
+    assert watch["counting"] == 0 and len(watch["starts"]) > 1  # timestamps and seeking served every read
 
 
 def test_counted_video_with_an_audio_track(tmp_path):
@@ -162,6 +306,41 @@ def test_counted_video_with_an_audio_track(tmp_path):
     assert np.array_equal(readers.read_frames(path, [19, 0, 7]).numpy(), frames[[19, 0, 7]])
     with pytest.raises(VideoReadError, match=r"with_audio.avi: frame indices \[20\] outside \[0, 20\)"):
         readers.read_frames(path, [20])
+
+
+def test_a_folder_is_not_a_video(tmp_path):
+    with pytest.raises(VideoReadError, match=rf"{tmp_path}: not a file"):
+        readers.read_frames(tmp_path, [0])
+
+
+def test_backend_default_and_load_errors(monkeypatch):
+    assert isinstance(get_reader(), PyAVReader)
+
+    class Unloadable(PyAVReader):
+        def __init__(self):
+            raise OSError("libavcodec.so: cannot open shared object file")
+
+    monkeypatch.setitem(readers.BACKENDS, "pyav", (Unloadable, "av"))
+    with pytest.raises(ValueError, match=r"backend 'pyav' cannot be loaded \(libavcodec.so: cannot open"):
+        get_reader("pyav")
+
+
+def test_torchcodec_gets_every_setting(lossless_video, monkeypatch):
+    """Exact seeking, frames as (T, H, W, C), and the reader's threads and device reach the decoder."""
+    try:
+        reader = get_reader("torchcodec")
+    except ValueError as error:
+        pytest.skip(str(error))
+    assert (reader.threads, reader.device) == (0, "cpu")
+    path, _ = lossless_video
+    with pytest.raises(VideoReadError, match=r"x264rgb.mp4: decoding failed"):
+        reader.read(path, [10_000])
+    calls = []
+    monkeypatch.setattr(reader, "_decoder_cls", lambda source, **options: calls.append((source, options)))
+    reader.threads, reader.device = 3, "cuda:1"
+    reader._open(path)
+    expected = {"seek_mode": "exact", "num_ffmpeg_threads": 3, "device": "cuda:1", "dimension_order": "NHWC"}
+    assert calls == [(str(path), expected)]
 
 
 @pytest.mark.parametrize("backend", ["torchcodec", "decord"])

@@ -324,7 +324,7 @@ def _open_container(path: str | Path):
 
     path = Path(path)
     if not path.is_file():
-        raise VideoReadError(f"{path}: no such file")
+        raise VideoReadError(f"{path}: not a file")
     if path.stat().st_size == 0:
         raise VideoReadError(f"{path}: empty file")
     try:

@@ -1,5 +1,7 @@
 """Temporal patch shift: named grids written out by hand, element-by-element reference, inverse."""
 
+import re
+
 import pytest
 import torch
 from ops_reference import backward, forward, patch_rule
@@ -130,9 +132,11 @@ def test_user_grid():
 @pytest.mark.parametrize(
     ("pattern", "message"),
     [
-        ("E", "unknown pattern 'E'"),
+        ("E", "unknown pattern 'E'; named patterns: " + ", ".join(PATTERN_NAMES) + "$"),
         ([[0, 1.5], [1, 0]], r"integers, got 1.5 at \(0, 1\)"),
-        (torch.tensor([[0.0, 1.0], [1.0, 0.0]]), "integers"),
+        (torch.tensor([[0.0, 1.0], [1.0, 0.0]]), "integers, got a torch.float32 tensor"),
+        (torch.tensor([[True]]), "integers, got a torch.bool tensor"),
+        (torch.tensor([[1j]]), "integers, got a torch.complex64 tensor"),
         ([[0, 1, 2], [1, 0, 2]], "square"),
         ([], "square"),
         ([[True, False], [False, True]], "integers"),
@@ -153,11 +157,33 @@ def test_bad_shapes_raise():
         patch_shift(torch.zeros(2, 7, 7, 3))
 
 
+def test_windows_by_hand():
+    """Offsets tile window-local coordinates: windows of one row, and windows smaller than the grid."""
+    assert source_frame_offsets("A", 2, 4, (1, 2)).tolist() == [[0, 1, 0, 1], [0, 1, 0, 1]]
+    assert source_frame_offsets("official", 2, 4, (2, 2)).tolist() == [[4, -1, 4, -1], [1, 0, 1, 0]]
+    frames = source_frame_map("official", 5, 2, 4, (2, 2))
+    assert frames[:, 0, 2].tolist() == [4, 0, 1, 2, 3] and torch.equal(frames[:, :, 2:], frames[:, :, :2])
+    assert source_frame_offsets("uneven", 4, 8, 4).tolist() == [row * 2 for row in UNEVEN_4]
+    for window in [(0, 2), (2, 0), 0]:
+        with pytest.raises(ValueError, match=re.escape(f"window_size must be positive, got {window}")):
+            source_frame_offsets("A", 4, 4, window)
+    with pytest.raises(ValueError, match=r"pattern 'uneven' spans a window: give window_size \(or the map width\)"):
+        resolve_pattern("uneven")
+
+
+def test_released_pattern_is_the_default():
+    """The released code's pattern (C mirrored in time) is what every entry point uses when none is given."""
+    x = torch.randn(1, 4, 3, 6, 2)
+    assert torch.equal(patch_shift(x), patch_shift(x, "official"))
+    assert torch.equal(patch_shift_back(x), patch_shift_back(x, "official"))
+    assert PatchShift().pattern == "official" and not PatchShift().inverse
+
+
 def test_module_holds_settings_only():
     shift, back = PatchShift("official", 7), PatchShift("official", 7, inverse=True)
     assert sum(p.numel() for p in shift.parameters()) == 0
     assert not list(shift.buffers())
     assert "pattern='official', window_size=7, inverse=False" in repr(shift)
-    x = torch.randn(1, 4, 7, 7, 3)
+    x = torch.randn(1, 4, 7, 14, 3)  # two windows: the module must pass its window size on
     torch.testing.assert_close(back(shift(x)), x, rtol=0, atol=0)
     torch.testing.assert_close(shift(x), patch_shift(x, "official", window_size=7))

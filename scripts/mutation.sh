@@ -2,7 +2,7 @@
 # Mutation testing of the modules where a silent bug costs a user a training run, with mutmut (pinned 3.8.1).
 #
 #   pip install mutmut==3.8.1
-#   scripts/mutation.sh [GROUP ...]        # default: every group in ALL below; "resume" only when named
+#   scripts/mutation.sh [GROUP ...]        # default: every group in ALL below
 #
 # Each group mutates a few modules and runs only the tests written for them (mutmut then runs, for every mutant,
 # only the tests that reach the mutated function). It runs in a scratch copy of the repository (MUTATION_DIR,
@@ -33,10 +33,10 @@ MODULES[metrics]="videoshift/engine/metrics.py videoshift/engine/evaluate.py"
 TESTS[metrics]="tests/engine/test_metrics.py tests/engine/test_multiview.py tests/engine/test_evaluation_outputs.py"
 MODULES[checkpointing]="videoshift/engine/checkpointing.py"
 TESTS[checkpointing]="tests/engine/test_checkpointing.py tests/engine/test_checkpoint_files.py tests/engine/test_resume_exactness.py"
-# resume: every mutant of the training loop reruns small training runs; the slowest group (not in the default set)
+# resume: the training loop and its loaders, through small training runs of stand-in models (seconds each)
 MODULES[resume]="videoshift/engine/train.py videoshift/engine/loader.py"
-TESTS[resume]="tests/engine/test_train.py tests/engine/test_resume_exactness.py"
-ALL="ops patch layout samplers transforms readers metrics checkpointing"
+TESTS[resume]="tests/engine/test_train.py tests/engine/test_resume_exactness.py tests/engine/test_multi_label.py tests/engine/test_distributed.py"
+ALL="ops patch layout samplers transforms readers metrics checkpointing resume"
 
 groups=${*:-$ALL}
 export OMP_NUM_THREADS=1 MKL_NUM_THREADS=1  # one thread per mutant worker (JOBS workers run at once)

@@ -85,7 +85,7 @@ def plans(draw) -> tuple[ShiftPlan, tuple[int, ...]]:
         dims = sorted(draw(st.sets(st.sampled_from(free), max_size=1 if boundary == "edge" else 2))) if free else []
         offsets = tuple((dim, draw(st.integers(-shape[dim] - 1, shape[dim] + 1))) for dim in dims)
         moves.append(Move(tuple(region), offsets))
-    return ShiftPlan(tuple(moves), boundary), shape
+    return ShiftPlan(tuple(draw(st.permutations(moves))), boundary), shape  # a partition in any order
 
 
 def layouts(x: torch.Tensor) -> dict[str, torch.Tensor]:
@@ -120,6 +120,29 @@ def test_any_plan_matches_the_naive_reading(case, dtype):
             assert out.stride() == xl.stride(), plan
         assert torch.equal(_core._gather(xl, plan), expected), (layout, plan)
     assert torch.equal(x, layouts(x)["contiguous"])  # the input is never written
+
+
+def _hand_picked_plans():
+    """Each boundary with boxes cut along a middle axis (no whole copy first) and along the last axis, moved along
+    the other axis, with an unmoved box, listed last-box-first."""
+    whole = slice(None)
+    for boundary in BOUNDARIES:
+        middle = (
+            Move((whole, slice(2, 3)), ()),
+            Move((whole, slice(1, 2)), ((2, -1),)),
+            Move((whole, slice(0, 1)), ((2, 2),)),
+        )
+        last = (Move((whole, whole, slice(4, 6)), ()), Move((whole, whole, slice(0, 4)), ((1, 1),)))
+        yield ShiftPlan(middle, boundary), (2, 3, 5)
+        yield ShiftPlan(last, boundary), (2, 3, 6)
+
+
+@pytest.mark.parametrize("case", list(_hand_picked_plans()), ids=lambda case: f"{case[0].boundary}-{case[1]}")
+def test_hand_picked_plans_match_the_naive_reading(case):
+    plan, shape = case
+    x = torch.randn(shape, dtype=torch.float64)
+    for xl in layouts(x).values():
+        assert torch.equal(apply_shift(xl, plan), forward(x, plan_rule(plan, shape))), plan
 
 
 @settings(max_examples=40, deadline=None, derandomize=True)
@@ -164,9 +187,9 @@ def test_source_index_by_hand():
 
 def test_plan_contract_errors_and_transpose():
     move = Move((slice(None), slice(0, 1)), ((2, 1), (3, -1)))
-    with pytest.raises(ValueError, match=r"boundary must be one of \('zeros', 'edge', 'cyclic'\), got 'wrap'"):
+    with pytest.raises(ValueError, match=r"^boundary must be one of \('zeros', 'edge', 'cyclic'\), got 'wrap'$"):
         ShiftPlan((move,), "wrap")  # type: ignore[arg-type]
-    with pytest.raises(ValueError, match="boundary='edge' supports one shifted dimension per move"):
+    with pytest.raises(ValueError, match=r"^boundary='edge' supports one shifted dimension per move$"):
         ShiftPlan((move,), "edge")
     one_axis = Move((slice(None), slice(0, 1)), ((2, 3),))
     assert ShiftPlan((one_axis,), "edge").transposed() == ShiftPlan((Move(one_axis.region, ((2, -3),)),), "zeros")
@@ -238,8 +261,25 @@ def test_programs_take_the_measured_forms():
     odd = _program_of(lambda x: pst_channel_shift(x, 3), torch.randn(1, 4, 7, 7, 97)[..., 1:])  # unaligned start
     assert odd.view is None and odd.rows is None
 
+    eight = _program_of(lambda x: pst_channel_shift(x, 3), torch.randn(1, 4, 7, 7, 98)[..., 2:])  # 8-byte aligned
+    assert eight.view == torch.float64
+
     stsm = _program_of(lambda x: spatiotemporal_shift(x, 4), torch.randn(8, 16, 3, 3))
     assert stsm.rows is None
+
+
+def test_programs_are_compiled_once_per_shape_layout_and_alignment(monkeypatch):
+    compiled = []
+    compile_copies = _core._compile_copies
+    monkeypatch.setattr(
+        _core, "_compile_copies", lambda plan, x: compiled.append(x.storage_offset()) or compile_copies(plan, x)
+    )
+    _core._PROGRAMS.clear()
+    storage = torch.randn(64 * 2 + 17)
+    for offset in (0, 0, 16, 17, 17, 1):  # offsets 16 floats apart have the same alignment, so the same program
+        x = storage[offset : offset + 128].view(1, 2, 4, 16)
+        assert torch.equal(pst_channel_shift(x, 1), pst_channel_shift(x.clone(), 1))
+    assert compiled == [0, 17]  # the clones lie at offset 0: the first program serves them too
 
 
 def test_copy_unit_by_hand():
@@ -252,6 +292,8 @@ def test_copy_unit_by_hand():
     assert _core._copy_unit(plan(slice(0, 24)), shape) == 24
     assert _core._copy_unit(plan(slice(0, 9), slice(9, 24)), shape) == 3
     assert _core._copy_unit(plan(slice(0, 24, 2), slice(1, 24, 2)), shape) == 1  # a strided channel cut
+    assert _core._copy_unit(plan(slice(0, 24, 4)), shape) == 1
+    assert _core._copy_unit(plan(slice(0, 8, 1), slice(8, 24, 1)), shape) == 8  # step 1 written out
     assert _core._copy_unit(plan(slice(-8, None), slice(0, -8)), shape) == 1  # counted from the end
     assert _core._copy_unit(plan(slice(0, 24), offsets=((4, 1),)), shape) == 1  # a shift along the channels
     whole = ShiftPlan((Move((slice(None), slice(None)), ((1, 1),)),))
@@ -266,7 +308,7 @@ TRACERS["jit"] = (torch.jit, "is_tracing")
 def test_tracers_get_the_gather(tracer, monkeypatch):
     """Under any tracer the plan is emitted as the gather; eagerly, never."""
     calls = []
-    monkeypatch.setattr(_core, "_gather", lambda x, plan: calls.append("gather") or x)
+    monkeypatch.setattr(_core, "_gather", lambda x, plan: calls.append((x, plan)) or x)
     plan = ShiftPlan((Move((), ((1, 1),)),))
     x = torch.randn(1, 3, 2)
     apply_shift(x, plan)
@@ -274,7 +316,7 @@ def test_tracers_get_the_gather(tracer, monkeypatch):
     with monkeypatch.context() as patch:
         patch.setattr(*TRACERS[tracer], lambda: True)
         apply_shift(x, plan)
-    assert calls == ["gather"]
+    assert len(calls) == 1 and calls[0][0] is x and calls[0][1] is plan
 
 
 def test_autograd_node_only_when_a_gradient_flows(monkeypatch):

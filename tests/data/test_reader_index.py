@@ -4,6 +4,7 @@ that the default reader really seeks and skips (the outputs would be equal witho
 from __future__ import annotations
 
 import shutil
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -341,6 +342,23 @@ def test_torchcodec_gets_every_setting(lossless_video, monkeypatch):
     reader._open(path)
     expected = {"seek_mode": "exact", "num_ffmpeg_threads": 3, "device": "cuda:1", "dimension_order": "NHWC"}
     assert calls == [(str(path), expected)]
+
+
+def test_decord_gets_every_setting(lossless_video, monkeypatch):
+    try:
+        reader = get_reader("decord")
+    except ValueError as error:
+        pytest.skip(str(error))
+    assert reader.threads == 0
+    path, frames = lossless_video
+    assert np.array_equal(reader.read(path, [5, 1]).numpy(), frames[[5, 1]])
+    with pytest.raises(VideoReadError, match=r"x264rgb.mp4: decoding failed"):
+        reader.read(path, [10_000])
+    calls = []
+    monkeypatch.setattr(reader, "_decord", SimpleNamespace(VideoReader=lambda *a, **k: calls.append((a, k))))
+    reader.threads = 3
+    reader._open(path)
+    assert calls == [((str(path),), {"num_threads": 3})]
 
 
 @pytest.mark.parametrize("backend", ["torchcodec", "decord"])

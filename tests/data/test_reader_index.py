@@ -39,6 +39,9 @@ def test_decoding_runs_by_hand():
     # Frame 12's keyframe is 12, right after wanted frame 11: decoding on is cheaper than seeking.
     runs = readers._spans(INDEX, np.array([11, 12, 13, 25]), seek=True)
     assert [(start, frames.tolist()) for start, frames in runs] == [(0, [11, 12, 13]), (24, [25])]
+    # Frame 12 two frames after wanted frame 10: seeking to keyframe 12 beats decoding frame 11.
+    runs = readers._spans(INDEX, np.array([10, 12]), seek=True)
+    assert [(start, frames.tolist()) for start, frames in runs] == [(0, [10]), (12, [12])]
     runs = readers._spans(INDEX, np.array([1, 30]), seek=False)
     assert [(start, frames.tolist()) for start, frames in runs] == [(0, [1, 30])]
 
@@ -145,8 +148,9 @@ def test_default_reader_seeks_to_the_keyframe_and_skips_first(lossless_video, wa
     assert watch["converted"] == 1 and watch["counting"] == 0  # only the wanted frame becomes RGB
 
 
-def test_skipping_pass_decodes_fewer_frames(tmp_path, monkeypatch):
-    """Unwanted non-reference frames (B-frames) between wanted ones are not decoded in the skipping pass."""
+@pytest.mark.parametrize("seek", [True, False])
+def test_skipping_pass_decodes_fewer_frames(tmp_path, monkeypatch, watch, seek):
+    """Unwanted non-reference frames (B-frames) are not decoded in the first pass; wanted ones, B-frames too, are."""
     from media import decode_all, encode_video, moving_frames
 
     options = {"bf": "2", "g": "8", "keyint_min": "8", "sc_threshold": "0", "x264-params": "b-pyramid=none"}
@@ -154,12 +158,16 @@ def test_skipping_pass_decodes_fewer_frames(tmp_path, monkeypatch):
     reference, index = decode_all(path), frame_index(path)
     lookup = _CountingLookup(index.frame_of_pts)
     monkeypatch.setitem(index.__dict__, "frame_of_pts", lookup)
-    wanted = [0, 13, 26, 39]
-    assert np.array_equal(PyAVReader(seek=False).read(path, wanted).numpy(), reference[wanted])
-    assert lookup.lookups < 30  # of the 40 frames up to 39, a third are non-reference B-frames
-    lookup.lookups = 0
-    unskipped = PyAVReader(seek=False)._decode_timestamped(path, index, np.array(wanted), False)
-    assert np.array_equal(unskipped[39], reference[39]) and lookup.lookups == 40  # without skipping: every frame
+    wanted = [1, 13, 26, 39]  # frame 1 is a B-frame (display order I B B P ...)
+    reader = PyAVReader(seek=seek)
+    assert np.array_equal(reader.read(path, wanted).numpy(), reference[wanted])
+    assert watch["passes"] == [True]  # no wanted frame was skipped: one pass
+    skipping, lookup.lookups = lookup.lookups, 0
+    unskipped = reader._decode_timestamped(path, index, np.array(wanted), False)
+    assert np.array_equal(unskipped[39], reference[39])
+    assert skipping < lookup.lookups  # every frame of each run decoded without skipping
+    if not seek:
+        assert lookup.lookups == 40 and skipping < 30  # a third of the frames up to 39 are non-reference
 
 
 def test_frames_the_index_does_not_know_are_numbered_by_counting(lossless_video, monkeypatch, watch):
@@ -307,6 +315,15 @@ def test_counted_video_with_an_audio_track(tmp_path):
     assert np.array_equal(readers.read_frames(path, [19, 0, 7]).numpy(), frames[[19, 0, 7]])
     with pytest.raises(VideoReadError, match=r"with_audio.avi: frame indices \[20\] outside \[0, 20\)"):
         readers.read_frames(path, [20])
+
+
+def test_bad_indices_are_named(real_data):
+    path = real_data / "videos/part_0.mp4"
+    with pytest.raises(VideoReadError, match=r"part_0.mp4: frame indices \[3, -1\] include negative ones$"):
+        readers.read_frames(path, [3, -1])
+    for indices in ([1.5], [[0, 1]], np.array([], dtype=np.int64)):
+        with pytest.raises(ValueError, match=r"^indices must be a non-empty 1-D sequence of ints, got array"):
+            readers.read_frames(path, indices)
 
 
 def test_a_folder_is_not_a_video(tmp_path):

@@ -33,9 +33,10 @@ MODULES[metrics]="videoshift/engine/metrics.py videoshift/engine/evaluate.py"
 TESTS[metrics]="tests/engine/test_metrics.py tests/engine/test_multiview.py tests/engine/test_evaluation_outputs.py"
 MODULES[checkpointing]="videoshift/engine/checkpointing.py"
 TESTS[checkpointing]="tests/engine/test_checkpointing.py tests/engine/test_checkpoint_files.py tests/engine/test_resume_exactness.py"
-# resume: the training loop and its loaders, through small training runs of stand-in models (seconds each)
+# resume: the training loop and its loaders, through small training runs of stand-in models (seconds each; the
+# killed-and-resumed subprocess runs of tests/engine/test_slow_runs.py take minutes and are left out)
 MODULES[resume]="videoshift/engine/train.py videoshift/engine/loader.py"
-TESTS[resume]="tests/engine/test_train.py tests/engine/test_resume_exactness.py tests/engine/test_multi_label.py tests/engine/test_distributed.py"
+TESTS[resume]="tests/engine/test_run_contract.py tests/engine/test_loader_contract.py tests/engine/test_train.py tests/engine/test_resume_exactness.py tests/engine/test_multi_label.py tests/engine/test_distributed.py tests/engine/test_commands.py tests/engine/test_predict.py tests/engine/test_checkpoint_files.py"
 ALL="ops patch layout samplers transforms readers metrics checkpointing resume"
 
 groups=${*:-$ALL}

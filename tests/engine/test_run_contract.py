@@ -1,0 +1,196 @@
+"""What a training run promises beyond its weights, checked on stand-in runs: the checkpoint's contents, which
+checkpoint is the best, what resuming restores (older checkpoints too), the run's log, metrics and summary, and the
+settings the trainer passes on (determinism, seeds, initial weights, accumulation). The mutation run of the
+training loop found each of these unpinned."""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+
+import numpy as np
+import pytest
+import torch
+from engine_standins import TinyMotion, TinyRecognizer, crash_at_step, tiny_config, tiny_datasets
+
+from videoshift.engine import checkpointing
+from videoshift.engine.distributed import DistInfo
+from videoshift.engine.train import Trainer, seed_everything
+
+
+def _trainer(run_dir, dist_info=None, **sections):
+    cfg = tiny_config(**sections)
+    return Trainer(cfg, run_dir, datasets=tiny_datasets(cfg["data"]), dist_info=dist_info)
+
+
+def test_checkpoint_summary_metrics_and_log_of_a_run(tmp_path, standin_model, caplog):
+    run_dir = tmp_path / "nested" / "runs" / "tiny"  # parents are created
+    trainer = _trainer(run_dir, train={"epochs": 2, "log_every": 4})
+    with caplog.at_level(logging.INFO, logger="videoshift.train"):
+        summary = trainer.fit()
+    state = checkpointing.load(run_dir / "latest.pth")
+    assert state["format"] == "videoshift-train-v2" and state["world_size"] == 1
+    assert state["config"] == dict(trainer.cfg) and state["class_names"] == list(TinyMotion.class_names)
+    assert (state["epoch"], state["step_in_epoch"], state["global_step"]) == (2, 0, 16)
+    records = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
+    assert [(r["epoch"], r["step"]) for r in records] == [(1, 8), (2, 16)]
+    assert all(isinstance(r["train_loss"], float) and r["train_loss"] > 0 for r in records)
+    assert state["best_score"] == max(r["top1"] for r in records) == summary.best_score
+    assert (summary.name, summary.run_dir, summary.metric, summary.last["top1"]) == (
+        "tiny",
+        run_dir,
+        "top1",
+        records[-1]["top1"],
+    )
+    assert 0 < summary.seconds < 600
+    steps = [line for line in caplog.messages if line.startswith("step ")]
+    assert [s.split()[1] for s in steps] == ["4/16", "8/16", "12/16", "16/16"]
+    assert steps[0].split()[2:4] == ["epoch", "1"] and steps[-1].split()[2:4] == ["epoch", "2"]
+    assert any(line.startswith("tiny epoch 2: val ") for line in caplog.messages)
+    # TensorBoard got every step's loss (the writer was closed, so everything is on disk)
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    events = EventAccumulator(str(run_dir / "tb"))
+    events.Reload()
+    assert [event.step for event in events.Scalars("train/loss")] == list(range(1, 17))
+
+
+def test_logged_learning_rate_is_the_schedules_base_rate(tmp_path, standin_model, caplog):
+    """The backbone's groups run at backbone_lr_mult × lr; the log shows the schedule's lr itself."""
+    trainer = _trainer(
+        tmp_path / "run",
+        train={"epochs": 1, "log_every": 8},
+        optim={"backbone_lr_mult": 0.1},
+        schedule={"name": "constant"},
+    )
+    with caplog.at_level(logging.INFO, logger="videoshift.train"):
+        trainer.fit()
+    (step,) = [line for line in caplog.messages if line.startswith("step 8/8")]
+    assert " lr 1.00e-02 " in step
+    assert trainer.optimizer.param_groups[0]["lr_mult"] == 0.1
+
+
+def test_first_evaluation_is_the_best_and_later_ties_are_not(tmp_path, standin_model, monkeypatch):
+    evaluated = []
+
+    def zero_accuracy(self, train_loss):
+        evaluated.append(self.epoch)
+        return {"top1": 0.0, "top5": 0.0, "mean_class_acc": 0.0, "loss": 1.0}
+
+    monkeypatch.setattr(Trainer, "evaluate", zero_accuracy)
+    run_dir = tmp_path / "run"
+    _trainer(run_dir, train={"epochs": 5, "eval_every": 2}).fit()
+    assert evaluated == [2, 4, 5]  # every eval_every epochs, and the last
+    assert checkpointing.load(run_dir / "best.pth")["epoch"] == 2  # 0 % beats nothing; an equal score does not win
+    assert checkpointing.load(run_dir / "latest.pth")["best_score"] == 0.0
+
+
+def test_periodic_checkpoints_are_not_best(tmp_path, standin_model, monkeypatch):
+    run_dir = tmp_path / "run"
+    crash_at_step(_trainer(run_dir, train={"epochs": 2, "checkpoint_every": 3}), monkeypatch, 4)
+    assert (run_dir / "latest.pth").is_file() and not (run_dir / "best.pth").exists()
+
+
+def test_fit_without_resume_starts_over_and_resume_logs_where(tmp_path, standin_model, monkeypatch, caplog):
+    run_dir = tmp_path / "run"
+    _trainer(run_dir, train={"epochs": 1}).fit()
+    steps = []
+    original = Trainer.optimizer_step
+    monkeypatch.setattr(Trainer, "optimizer_step", lambda self, micro: steps.append(1) or original(self, micro))
+    _trainer(run_dir, train={"epochs": 1}).fit()
+    assert len(steps) == 8  # a new run over the old one
+    with caplog.at_level(logging.INFO, logger="videoshift.train"):
+        summary = _trainer(run_dir, train={"epochs": 1}).fit(resume=True)
+    assert len(steps) == 8 and summary.last == {}  # a finished run has nothing left to train or evaluate
+    assert f"resumed {run_dir / 'latest.pth'} at epoch 1 step 0" in caplog.messages
+
+
+def test_resume_drops_metrics_written_after_the_checkpoint(tmp_path, standin_model):
+    run_dir = tmp_path / "run"
+    _trainer(run_dir, train={"epochs": 1}).fit()
+    metrics = run_dir / "metrics.jsonl"
+    kept = metrics.read_text()
+    metrics.write_text(kept + "\n" + json.dumps({"epoch": 2, "step": 9, "top1": 1.0}) + "\n")  # a kill after eval
+    _trainer(run_dir, train={"epochs": 1}).fit(resume=True)
+    assert metrics.read_text() == kept  # the record of step 8 (the checkpoint's step) stays, blank lines go
+
+
+def test_checkpoints_before_per_rank_states_resume_exactly(tmp_path, standin_model, monkeypatch, caplog):
+    """A first-format checkpoint (best_top1, no world_size, one RNG state) continues bit for bit, silently."""
+    sections = {"train": {"epochs": 2, "checkpoint_every": 3}, "model": {"kwargs": {"dropout": 0.3}}}
+    reference = _trainer(tmp_path / "ref", **sections)
+    reference.fit()
+    run_dir = tmp_path / "old"
+    state = crash_at_step(_trainer(run_dir, **sections), monkeypatch, 4)
+    state["best_top1"] = 12.5
+    state["rng"] = state["rng"][0]
+    for key in ("best_score", "world_size", "format"):
+        del state[key]
+    checkpointing.atomic_save(state, run_dir / "latest.pth")
+    resumed = _trainer(run_dir, **sections)
+    with caplog.at_level(logging.WARNING, logger="videoshift.train"):
+        resumed.restore(checkpointing.load(run_dir / "latest.pth"))
+    assert resumed.best_score == 12.5 and not caplog.records
+    resumed.fit(resume=True)
+    end = checkpointing.load(run_dir / "latest.pth")
+    for key, value in reference.model.state_dict().items():
+        assert torch.equal(value, end["model"][key]), key
+
+
+def test_reseeding_for_another_world_size_is_logged_in_full(tmp_path, standin_model, caplog):
+    run_dir = tmp_path / "run"
+    _trainer(run_dir, train={"epochs": 1}).fit()
+    state = checkpointing.load(run_dir / "latest.pth")
+    trainer = _trainer(run_dir, train={"epochs": 1})
+    with caplog.at_level(logging.WARNING, logger="videoshift.train"):
+        trainer.restore_rng([state["rng"][0]] * 2, 2)
+    assert caplog.messages == [
+        "the checkpoint was written by 2 processes, this run has 1: reseeding every rank's generators from (seed, "
+        "global step, rank); the resumed run is not bit-identical to an uninterrupted one"
+    ]
+    first = torch.rand(3)
+    trainer.restore_rng([state["rng"][0]] * 2, 2)
+    assert torch.equal(torch.rand(3), first)  # the same (seed, step, rank) gives the same generators
+
+
+def test_trainer_settings_reach_torch_and_the_model(tmp_path, standin_model):
+    initial = TinyRecognizer()
+    torch.nn.init.constant_(initial.conv.weight, 0.25)
+    torch.save(initial.state_dict(), tmp_path / "init.pth")
+    try:
+        trainer = _trainer(
+            tmp_path / "run",
+            train={"deterministic": True, "grad_checkpointing": True, "accumulate": 3, "seed": 7},
+            model={"checkpoint": str(tmp_path / "init.pth")},
+        )
+        assert torch.are_deterministic_algorithms_enabled() and torch.is_deterministic_algorithms_warn_only_enabled()
+        assert torch.backends.cudnn.benchmark is False
+    finally:
+        torch.use_deterministic_algorithms(False)
+    assert torch.equal(trainer.model.conv.weight, initial.conv.weight) and trainer.model.grad_checkpointing
+    assert trainer.steps_per_epoch == 2 and isinstance(trainer.steps_per_epoch, int)  # 8 batches // 3
+    assert not trainer.scaler.is_enabled()
+    seed_everything(7)
+    assert not torch.are_deterministic_algorithms_enabled()  # only when asked
+    assert _trainer(tmp_path / "one", train={"accumulate": 8}).steps_per_epoch == 1
+    message = (
+        "an epoch has 8 batches per process, fewer than train.accumulate=9; lower train.batch_size or train.accumulate"
+    )
+    with pytest.raises(ValueError, match=f"^{message}$"):
+        _trainer(tmp_path / "nine", train={"accumulate": 9})
+
+
+def test_each_rank_seeds_its_model_draws_apart(tmp_path, standin_model):
+    _trainer(tmp_path / "rank1", dist_info=DistInfo(rank=1, world_size=2), train={"seed": 7})
+    assert torch.initial_seed() == 7 + 1
+
+
+def test_seed_everything_seeds_python_numpy_and_torch():
+    seed = 2**32 + 5  # numpy takes seeds below 2**32: the seed modulo 2**32
+    seed_everything(seed)
+    drawn = random.random(), np.random.randint(1 << 30), torch.randint(1 << 30, ()).item()
+    random.seed(seed)
+    np.random.seed(5)
+    torch.manual_seed(seed)
+    assert drawn == (random.random(), np.random.randint(1 << 30), torch.randint(1 << 30, ()).item())

@@ -96,6 +96,11 @@ def test_a_multi_label_run_trains_with_bce_and_keeps_the_best_map(tmp_path, stan
     assert records[-1]["mAP"] > records[0]["mAP"] and records[-1]["ap_classes"] == 6
     results = json.loads((tmp_path / "run" / "eval" / "results.json").read_text())
     assert [c["positives"] for c in results["per_class"]] == [4, 4, 4, 4, 8, 8]
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    events = EventAccumulator(str(tmp_path / "run" / "tb"))
+    events.Reload()
+    assert [round(e.value, 4) for e in events.Scalars("val/mAP")] == [round(r["mAP"], 4) for r in records]
     with pytest.raises(ValueError, match="label_smoothing"):
         Trainer(
             tiny_config(train={"label_smoothing": 0.1}),

@@ -54,6 +54,13 @@ def test_checkpoint_summary_metrics_and_log_of_a_run(tmp_path, standin_model, ca
     events = EventAccumulator(str(run_dir / "tb"))
     events.Reload()
     assert [event.step for event in events.Scalars("train/loss")] == list(range(1, 17))
+    assert [event.step for event in events.Scalars("train/lr")] == list(range(1, 17))
+    assert events.Scalars("train/lr")[0].value == pytest.approx(trainer.scheduler.base_lrs[0] * 0.99, rel=0.05)
+    for key in ("top1", "top5", "mean_class_acc", "loss"):
+        logged = [(event.step, round(event.value, 4)) for event in events.Scalars(f"val/{key}")]
+        assert logged == [(r["epoch"], round(r[key], 4)) for r in records], key
+    results = json.loads((run_dir / "eval" / "results.json").read_text())
+    assert [c["name"] for c in results["per_class"]] == list(TinyMotion.class_names)
 
 
 def test_logged_learning_rate_is_the_schedules_base_rate(tmp_path, standin_model, caplog):
@@ -194,3 +201,54 @@ def test_seed_everything_seeds_python_numpy_and_torch():
     np.random.seed(5)
     torch.manual_seed(seed)
     assert drawn == (random.random(), np.random.randint(1 << 30), torch.randint(1 << 30, ()).item())
+
+
+def test_optimizer_step_reports_the_mean_loss_of_its_micro_batches(tmp_path, standin_model):
+    trainer = _trainer(tmp_path / "run", train={"accumulate": 2})
+    micro = [next(iter(trainer.loader)) for _ in range(2)]
+    with torch.no_grad():
+        expected = [trainer.criterion(trainer.model(m["clip"]), m["label"]).item() for m in micro]
+    assert trainer.optimizer_step(micro) == pytest.approx(sum(expected) / 2, rel=1e-6)
+
+
+def test_gradients_are_clipped_to_the_configured_norm(tmp_path, standin_model):
+    optim = {"name": "sgd", "lr": 1.0, "momentum": 0.0, "weight_decay": 0.0}
+    trainer = _trainer(tmp_path / "run", optim=optim, schedule={"name": "constant"}, train={"clip_grad_norm": 1e-3})
+    before = [p.detach().clone() for p in trainer.model.parameters()]
+    trainer.optimizer_step([next(iter(trainer.loader))])
+    moved = torch.cat([(p.detach() - b).flatten() for p, b in zip(trainer.model.parameters(), before, strict=True)])
+    assert moved.norm().item() == pytest.approx(1e-3, rel=1e-3)  # lr 1 × a gradient clipped to norm 1e-3
+
+
+def test_progress_counts_the_clips_of_every_step(tmp_path, standin_model, monkeypatch):
+    from videoshift.engine.progress import Progress
+
+    calls = []
+    monkeypatch.setattr(Progress, "step", lambda self, epoch, loss, lr, clips: calls.append((epoch, clips)))
+    _trainer(tmp_path / "run", train={"epochs": 2, "accumulate": 2, "batch_size": 4}).fit()
+    assert calls == [(1, 8)] * 4 + [(2, 8)] * 4
+
+
+def test_a_non_finite_first_loss_says_no_checkpoint_exists(tmp_path, standin_model, monkeypatch):
+    from videoshift.engine.train import TrainingDiverged
+
+    trainer = _trainer(tmp_path / "run")
+    monkeypatch.setattr(trainer, "criterion", lambda logits, labels: logits.sum() * float("nan"))
+    with pytest.raises(TrainingDiverged, match=r"global step 1\); stopping; no checkpoint was written yet$"):
+        trainer.fit()
+
+
+def test_evaluation_during_training_groups_clips_of_one_video(tmp_path, standin_model):
+    """A validation set with several clips per video gets video-level metrics, as the test command does."""
+    from types import SimpleNamespace
+
+    class TwoClipsPerVideo(TinyMotion):
+        samples = tuple(SimpleNamespace(path=f"video{i // 2}") for i in range(16))
+
+        def __getitem__(self, index):
+            return {**super().__getitem__(index - index % 2), "index": index}
+
+    cfg = tiny_config(train={"epochs": 1})
+    trainer = Trainer(cfg, tmp_path / "run", datasets=(TinyMotion(32, "train"), TwoClipsPerVideo(16, "val")))
+    summary = trainer.fit()
+    assert summary.last["video_count"] == 8 and summary.last["count"] == 16

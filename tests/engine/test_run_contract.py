@@ -252,3 +252,12 @@ def test_evaluation_during_training_groups_clips_of_one_video(tmp_path, standin_
     trainer = Trainer(cfg, tmp_path / "run", datasets=(TinyMotion(32, "train"), TwoClipsPerVideo(16, "val")))
     summary = trainer.fit()
     assert summary.last["video_count"] == 8 and summary.last["count"] == 16
+
+
+def test_datasets_come_from_the_config_data_section():
+    from videoshift.engine.train import build_datasets
+
+    cfg = tiny_config(data={"synthetic": {"num_train": 12, "num_val": 6}})
+    train, val = build_datasets(cfg["data"])
+    assert (len(train), len(val)) == (12, 6)
+    assert train[0]["clip"].dim() == 4 and val[0]["clip"].dim() == 5  # a training clip; views of a test clip

@@ -160,6 +160,7 @@ def test_bad_shapes_raise():
 def test_windows_by_hand():
     """Offsets tile window-local coordinates: windows of one row, and windows smaller than the grid."""
     assert source_frame_offsets("A", 2, 4, (1, 2)).tolist() == [[0, 1, 0, 1], [0, 1, 0, 1]]
+    assert source_frame_offsets("A", 2, 2, (2, 1)).tolist() == [[0, 0], [-1, -1]]  # windows one column wide
     assert source_frame_offsets("official", 2, 4, (2, 2)).tolist() == [[4, -1, 4, -1], [1, 0, 1, 0]]
     frames = source_frame_map("official", 5, 2, 4, (2, 2))
     assert frames[:, 0, 2].tolist() == [4, 0, 1, 2, 3] and torch.equal(frames[:, :, 2:], frames[:, :, :2])
@@ -167,7 +168,7 @@ def test_windows_by_hand():
     for window in [(0, 2), (2, 0), 0]:
         with pytest.raises(ValueError, match=re.escape(f"window_size must be positive, got {window}")):
             source_frame_offsets("A", 4, 4, window)
-    with pytest.raises(ValueError, match=r"pattern 'uneven' spans a window: give window_size \(or the map width\)"):
+    with pytest.raises(ValueError, match=r"^pattern 'uneven' spans a window: give window_size \(or the map width\)$"):
         resolve_pattern("uneven")
 
 

@@ -268,6 +268,22 @@ def test_programs_take_the_measured_forms():
     assert stsm.rows is None
 
 
+def test_whole_copy_first_only_under_unmoved_boxes(monkeypatch):
+    """Only unmoved boxes that split the channel axis make the output start as a copy; otherwise it starts empty."""
+    whole = (slice(None), slice(None))
+    halves = ShiftPlan((Move((*whole, slice(0, 4)), ((1, 1),)), Move((*whole, slice(4, 8)), ((1, -1),))))
+    x = torch.randn(2, 3, 8)
+    assert not _core._compile_copies(halves, x).over_copy
+    clones = []
+    clone = torch.Tensor.clone
+    monkeypatch.setattr(torch.Tensor, "clone", lambda self, *a, **k: clones.append(1) or clone(self, *a, **k))
+    expected = forward(x, plan_rule(halves, tuple(x.shape)))
+    assert torch.equal(apply_shift(x, halves), expected) and clones == []
+    kept = ShiftPlan((Move((*whole, slice(0, 4)), ((1, 1),)), Move((*whole, slice(4, 8)), ())))
+    assert _core._compile_copies(kept, x).over_copy
+    assert torch.equal(apply_shift(x, kept), forward(x, plan_rule(kept, tuple(x.shape)))) and clones == [1]
+
+
 def test_programs_are_compiled_once_per_shape_layout_and_alignment(monkeypatch):
     compiled = []
     compile_copies = _core._compile_copies

@@ -273,38 +273,10 @@ def test_rgb_conversion_keeps_one_single_threaded_converter_per_thread(lossless_
     assert readers._CONVERTERS.reformatter is converter  # reused, not rebuilt per frame
 
 
-def test_timestamped_video_with_an_audio_track(lossless_video, tmp_path, watch):
-    """Copying the lossless video's packets next to an audio track: the reader reads the video stream only."""
+def _video_with_audio(path, frames):
+    """Lossless FFV1 video after a PCM audio track (stream 0), packets interleaved as cameras write them."""
     import av
 
-    source, frames = lossless_video
-    path = tmp_path / "with_audio.mkv"
-    with av.open(str(source)) as src, av.open(str(path), "w") as dst:
-        audio = dst.add_stream("pcm_s16le", rate=8000, layout="mono")
-        video = dst.add_stream_from_template(src.streams.video[0])
-        samples = av.AudioFrame.from_ndarray(np.zeros((1, 320), np.int16), format="s16", layout="mono")
-        samples.sample_rate = 8000
-        for i, packet in enumerate(src.demux(video=0)):
-            if packet.size:
-                samples.pts = i * 320
-                dst.mux(audio.encode(samples))
-                packet.stream = video
-                dst.mux(packet)
-        dst.mux(audio.encode())
-    assert frame_index(path).num_frames == len(frames) == readers.count_frames(path)
-    for indices in ([59, 0, 30], list(range(len(frames)))):
-        assert np.array_equal(readers.read_frames(path, indices).numpy(), frames[indices])
-    assert np.array_equal(PyAVReader(seek=False).read(path, [0, 59]).numpy(), frames[[0, 59]])
-    assert watch["counting"] == 0 and len(watch["starts"]) > 1  # timestamps and seeking served every read
-
-
-def test_counted_video_with_an_audio_track(tmp_path):
-    """A container without timestamps (AVI) numbers frames by decoding the video stream, never the audio."""
-    import av
-    from media import moving_frames
-
-    frames = moving_frames(20)
-    path = tmp_path / "with_audio.avi"
     with av.open(str(path), "w") as container:
         audio = container.add_stream("pcm_s16le", rate=8000, layout="mono")
         video = container.add_stream("ffv1", rate=25)
@@ -317,6 +289,28 @@ def test_counted_video_with_an_audio_track(tmp_path):
             container.mux(video.encode(av.VideoFrame.from_ndarray(image, format="rgb24")))
         container.mux(audio.encode())
         container.mux(video.encode())
+    return path
+
+
+def test_timestamped_video_with_an_audio_track(tmp_path, watch):
+    """Matroska stores timestamps: frames of the video stream only are indexed, sought and decoded."""
+    from media import moving_frames
+
+    frames = moving_frames(20)
+    path = _video_with_audio(tmp_path / "with_audio.mkv", frames)
+    assert frame_index(path).num_frames == len(frames) == readers.count_frames(path)
+    for indices in ([19, 0, 10], list(range(len(frames)))):
+        assert np.array_equal(readers.read_frames(path, indices).numpy(), frames[indices])
+    assert np.array_equal(PyAVReader(seek=False).read(path, [0, 19]).numpy(), frames[[0, 19]])
+    assert watch["counting"] == 0 and len(watch["starts"]) > 1  # timestamps and seeking served every read
+
+
+def test_counted_video_with_an_audio_track(tmp_path):
+    """AVI stores no timestamps: frames are numbered by decoding the video stream, never the audio."""
+    from media import moving_frames
+
+    frames = moving_frames(20)
+    path = _video_with_audio(tmp_path / "with_audio.avi", frames)
     assert frame_index(path) is None and readers.count_frames(path) == 20
     assert np.array_equal(readers.read_frames(path, [19, 0, 7]).numpy(), frames[[19, 0, 7]])
     with pytest.raises(VideoReadError, match=r"with_audio.avi: frame indices \[20\] outside \[0, 20\)"):

@@ -20,7 +20,7 @@ def _free_port():
 
 
 def test_a_launched_single_process_trains_under_ddp_to_the_same_weights(tmp_path, standin_model, monkeypatch):
-    cfg = tiny_config(train={"epochs": 1}, model={"kwargs": {"dropout": 0.3}})
+    cfg = tiny_config(train={"epochs": 1, "sync_bn": True}, model={"kwargs": {"dropout": 0.3}})  # no BN to convert
     plain = Trainer(cfg, tmp_path / "plain", datasets=tiny_datasets(cfg["data"]))
     assert not plain.dist.enabled and not dist.is_initialized()
     plain.fit()

@@ -71,6 +71,7 @@ def test_evaluation_shards_keep_every_item_once():
     assert list(ShardSampler(Numbers(5), DistInfo(rank=0, world_size=2))) == [0, 2, 4]
     loader = eval_loader(Numbers(5), DistInfo(rank=1, world_size=2), batch_size=1, num_workers=0)
     assert [batch["index"].tolist() for batch in loader] == [[1], [3]]
+    assert eval_loader(Numbers(5), DistInfo(), batch_size=2, num_workers=2).num_workers == 2
     loader = eval_loader(Numbers(5), DistInfo(), batch_size=2, num_workers=0)
     assert [batch["index"].tolist() for batch in loader] == [[0, 1], [2, 3], [4]]  # the last batch is kept
 

@@ -33,6 +33,8 @@ def test_checkpoint_summary_metrics_and_log_of_a_run(tmp_path, standin_model, ca
     assert state["format"] == "videoshift-train-v2" and state["world_size"] == 1
     assert state["config"] == dict(trainer.cfg) and state["class_names"] == list(TinyMotion.class_names)
     assert (state["epoch"], state["step_in_epoch"], state["global_step"]) == (2, 0, 16)
+    # at an epoch boundary the loader's generator is saved as it is now (after the epoch's draw)
+    assert torch.equal(state["rng"][0]["loader"], trainer.loader.generator.get_state())
     records = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
     assert [(r["epoch"], r["step"]) for r in records] == [(1, 8), (2, 16)]
     assert all(isinstance(r["train_loss"], float) and r["train_loss"] > 0 for r in records)
@@ -115,12 +117,13 @@ def test_fit_without_resume_starts_over_and_resume_logs_where(tmp_path, standin_
 
 def test_resume_drops_metrics_written_after_the_checkpoint(tmp_path, standin_model):
     run_dir = tmp_path / "run"
-    _trainer(run_dir, train={"epochs": 1}).fit()
+    _trainer(run_dir, train={"epochs": 2}).fit()
     metrics = run_dir / "metrics.jsonl"
     kept = metrics.read_text()
-    metrics.write_text(kept + "\n" + json.dumps({"epoch": 2, "step": 9, "top1": 1.0}) + "\n")  # a kill after eval
-    _trainer(run_dir, train={"epochs": 1}).fit(resume=True)
-    assert metrics.read_text() == kept  # the record of step 8 (the checkpoint's step) stays, blank lines go
+    assert len(kept.splitlines()) == 2
+    metrics.write_text(kept + "\n" + json.dumps({"epoch": 3, "step": 17, "top1": 1.0}) + "\n")  # a kill after eval
+    _trainer(run_dir, train={"epochs": 2}).fit(resume=True)
+    assert metrics.read_text() == kept  # records up to the checkpoint's step 16 stay, blank lines go
 
 
 def test_checkpoints_before_per_rank_states_resume_exactly(tmp_path, standin_model, monkeypatch, caplog):
@@ -156,6 +159,8 @@ def test_reseeding_for_another_world_size_is_logged_in_full(tmp_path, standin_mo
         "the checkpoint was written by 2 processes, this run has 1: reseeding every rank's generators from (seed, "
         "global step, rank); the resumed run is not bit-identical to an uninterrupted one"
     ]
+    reseed = 7896617691693857887  # the first 64 bits of SeedSequence([seed 0, global step 0, rank 0]), halved
+    assert torch.initial_seed() == trainer.loader.generator.initial_seed() == reseed
     first = torch.rand(3)
     trainer.restore_rng([state["rng"][0]] * 2, 2)
     assert torch.equal(torch.rand(3), first)  # the same (seed, step, rank) gives the same generators
@@ -261,3 +266,78 @@ def test_datasets_come_from_the_config_data_section():
     train, val = build_datasets(cfg["data"])
     assert (len(train), len(val)) == (12, 6)
     assert train[0]["clip"].dim() == 4 and val[0]["clip"].dim() == 5  # a training clip; views of a test clip
+
+
+def test_model_arguments_carry_the_configs_kwargs_and_pretrained_flag(tmp_path, standin_model):
+    from videoshift.engine.train import loss_function, model_arguments
+
+    cfg = tiny_config(model={"kwargs": {"dropout": 0.3}, "pretrained": True})
+    expected = {"num_classes": 4, "num_frames": 8, "dropout": 0.3, "pretrained": True}
+    assert model_arguments(cfg, 4, 8) == {"name": cfg["model"]["name"], "kwargs": expected}
+    assert _trainer(tmp_path / "run", model={"kwargs": {"dropout": 0.3}}).model.drop.p == 0.3
+    message = "train.label_smoothing applies to single-label data; set it to 0 for multi-label data"
+    with pytest.raises(ValueError, match=f"^{message}$"):
+        loss_function(torch.zeros(3), 0.1)
+
+
+def test_without_datasets_the_trainer_builds_them_from_the_config(tmp_path, standin_model):
+    trainer = Trainer(tiny_config(data={"synthetic": {"num_train": 12, "num_val": 6}}), tmp_path / "run")
+    assert (len(trainer.train_set), len(trainer.val_set)) == (12, 6)
+
+
+class _Unnamed(torch.utils.data.Dataset):
+    """A dataset without class names (a plain list of samples)."""
+
+    def __init__(self, base):
+        self.base, self.num_classes = base, base.num_classes
+
+    def __len__(self):
+        return len(self.base)
+
+    def __getitem__(self, index):
+        return self.base[index]
+
+
+def test_datasets_without_class_names(tmp_path, standin_model):
+    cfg = tiny_config(train={"epochs": 1})
+    train, val = (_Unnamed(d) for d in tiny_datasets(cfg["data"]))
+    Trainer(cfg, tmp_path / "run", datasets=(train, val)).fit()
+    assert checkpointing.load(tmp_path / "run" / "latest.pth")["class_names"] == []
+    results = json.loads((tmp_path / "run" / "eval" / "results.json").read_text())
+    assert [c["name"] for c in results["per_class"]] == ["0", "1", "2", "3"]
+
+
+def test_a_second_rank_trains_its_shard_silently(tmp_path, standin_model, monkeypatch, caplog):
+    """Rank 1 of 2 (without a process group: nothing to reduce) writes no files, logs nothing, counts all clips."""
+    from videoshift.engine.progress import Progress
+
+    clips = []
+    step = Progress.step
+    monkeypatch.setattr(Progress, "step", lambda self, *a: clips.append(a[-1]) or step(self, *a))
+    run_dir = tmp_path / "run"
+    trainer = _trainer(run_dir, dist_info=DistInfo(rank=1, world_size=2), train={"epochs": 1, "log_every": 1})
+    with caplog.at_level(logging.INFO, logger="videoshift.train"):
+        trainer.fit()
+    assert trainer.writer is None and not (run_dir / "latest.pth").exists() and not caplog.messages
+    assert clips == [4 * 2] * 4  # 16 items of 32 on this rank, batch 4: 4 steps of 8 clips over both ranks
+
+
+def test_a_first_format_checkpoint_in_a_two_process_run_names_one_writer(tmp_path, standin_model, caplog):
+    run_dir = tmp_path / "run"
+    _trainer(run_dir, train={"epochs": 1}).fit()
+    state = checkpointing.load(run_dir / "latest.pth")
+    del state["world_size"]
+    trainer = _trainer(tmp_path / "two", dist_info=DistInfo(rank=0, world_size=2), train={"epochs": 1})
+    with caplog.at_level(logging.WARNING, logger="videoshift.train"):
+        trainer.restore(state)
+    assert caplog.messages[0].startswith("the checkpoint was written by 1 processes, this run has 2")
+
+
+def test_evaluation_runs_under_the_training_precision(tmp_path, standin_model, monkeypatch):
+    from videoshift.engine import train as train_module
+
+    seen = []
+    predict = train_module.predict
+    monkeypatch.setattr(train_module, "predict", lambda *a: seen.append(a[-1]) or predict(*a))
+    _trainer(tmp_path / "run", train={"epochs": 1, "amp": "bf16"}).fit()
+    assert seen == ["bf16"]

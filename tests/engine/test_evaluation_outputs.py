@@ -84,7 +84,7 @@ def test_average_views_defaults_to_averaging_probabilities():
 
 def test_save_results_rejects_class_names_of_another_count(tmp_path):
     result = classification_metrics(torch.tensor([[0.9, 0.1]]), torch.tensor([0]))
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=r"^got 3 class names for results of 2 classes$"):
         save_results(result, tmp_path, ["left", "right", "up"])
 
 

@@ -341,3 +341,11 @@ def test_evaluation_runs_under_the_training_precision(tmp_path, standin_model, m
     monkeypatch.setattr(train_module, "predict", lambda *a: seen.append(a[-1]) or predict(*a))
     _trainer(tmp_path / "run", train={"epochs": 1, "amp": "bf16"}).fit()
     assert seen == ["bf16"]
+
+
+def test_evaluation_leaves_the_training_rng_alone(tmp_path, standin_model):
+    """The evaluation loader draws from its own generator: evaluating does not change later dropout or noise."""
+    trainer = _trainer(tmp_path / "run", dist_info=DistInfo(rank=1, world_size=2))  # rank 1: writes no files
+    before = torch.get_rng_state()
+    assert trainer.evaluate(0.0)["count"] == 8
+    assert torch.equal(torch.get_rng_state(), before)

@@ -6,7 +6,8 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from ops_reference import backward, forward, stsm_rule
 
-from videoshift.ops import STSM_VARIANTS, SpatioTemporalShift, spatiotemporal_shift, temporal_shift
+from videoshift.ops import STSM_VARIANTS, SpatioTemporalShift, TemporalShift, spatiotemporal_shift, temporal_shift
+from videoshift.ops._core import apply_shift
 
 # Channels per group for C=64, alpha=3/8 (24 channels move), by hand: floor(24/k), then down to
 # a multiple of 2 (one axis) or 4 (two axes).
@@ -125,3 +126,29 @@ def test_stsm_matches_reference_in_every_layout(layout):
     rule = stsm_rule(num_frames, GROUPS_C64["T+H+W+HW"], height, width)
     out = spatiotemporal_shift(x, num_frames, 3 / 8, "T+H+W+HW")
     torch.testing.assert_close(out, forward(x.contiguous(), rule), rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("dims", ["T+H+W", "TH+TW+HW"])
+def test_causal_stsm_matches_reference(dims):
+    """The online variant never reads a later frame: +1 in time becomes -1, -1 becomes no move."""
+    num_frames, height, width = 3, 3, 4
+    groups = {"T+H+W": GROUPS_C64["T+H+W"], "TH+TW+HW": [("TH", 8), ("TW", 8), ("HW", 8)]}[dims]
+    x = torch.randn(num_frames, 64, height, width)
+    rule = stsm_rule(num_frames, groups, height, width, causal=True)
+    expected = forward(x, rule)
+    assert torch.equal(spatiotemporal_shift(x, num_frames, 3 / 8, dims, convention="causal"), expected)
+    module = SpatioTemporalShift(num_frames, 3 / 8, dims, convention="causal")
+    assert torch.equal(module(x), expected)
+    assert repr(module).endswith(f"(num_frames=3, alpha=0.375, dims={dims!r}, convention='causal')")
+    assert repr(SpatioTemporalShift(num_frames)).endswith("(num_frames=3, alpha=0.375, dims='T+H+W')")
+    frames = x.unflatten(0, (1, num_frames))
+    assert torch.equal(apply_shift(frames, module.plan(64)).flatten(0, 1), expected)  # the plan the module applies
+    with pytest.raises(ValueError, match=r"^convention must be one of \('stsm', 'causal'\), got 'online'$"):
+        spatiotemporal_shift(x, num_frames, convention="online")
+
+
+def test_temporal_shift_module_plan_is_the_one_it_applies():
+    for convention in ("tsm", "causal"):
+        module = TemporalShift(3, 4, convention=convention)
+        x = torch.randn(6, 16, 2, 2)
+        assert torch.equal(apply_shift(x.unflatten(0, (2, 3)), module.plan(16)).flatten(0, 1), module(x))

@@ -73,8 +73,11 @@ def tcs_rule(num_frames: int, num_heads: int, shift_div: int, channels: int) -> 
     return source
 
 
-def stsm_rule(num_frames: int, groups: list[tuple[str, int]], height: int, width: int) -> SourceRule:
-    """STSM on (N*T, C, H, W) for explicit ``(axes, size)`` groups in channel order."""
+def stsm_rule(
+    num_frames: int, groups: list[tuple[str, int]], height: int, width: int, causal: bool = False
+) -> SourceRule:
+    """STSM on (N*T, C, H, W) for explicit ``(axes, size)`` groups in channel order; ``causal``: channels that read
+    the next frame read the previous one, those that read the previous frame stay (online inference)."""
     channel_moves: list[dict[str, int]] = []
     for axes, size in groups:
         if len(axes) == 1:
@@ -83,6 +86,8 @@ def stsm_rule(num_frames: int, groups: list[tuple[str, int]], height: int, width
             a, b = axes
             for sa, sb in ((1, 1), (1, -1), (-1, 1), (-1, -1)):
                 channel_moves += [{a: sa, b: sb}] * (size // 4)
+    if causal:
+        channel_moves = [{**m, "T": {1: -1, -1: 0}[m["T"]]} if "T" in m else m for m in channel_moves]
     limits = {"T": num_frames, "H": height, "W": width}
 
     def source(index: Index) -> Index | None:

@@ -136,6 +136,9 @@ def test_tsn_segment_frames_gives_five_consecutive_frames_around_each_centre():
     for bad in ({"segment_frames": 4}, {"segment_frames": 5, "clip_len": 2}):
         with pytest.raises(ValueError, match="segment_frames"):
             TSNSampler(**bad)
+    for bad in (-1, 3.0, 0):
+        with pytest.raises(ValueError, match=rf"^segment_frames must be an odd int >= 1, got {bad!r}$"):
+            TSNSampler(segment_frames=bad)
 
 
 def test_segment_frames_reach_the_model_through_the_video_pipeline(real_data):

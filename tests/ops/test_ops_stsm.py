@@ -8,6 +8,7 @@ from ops_reference import backward, forward, stsm_rule
 
 from videoshift.ops import STSM_VARIANTS, SpatioTemporalShift, TemporalShift, spatiotemporal_shift, temporal_shift
 from videoshift.ops._core import apply_shift
+from videoshift.ops.spatiotemporal import stsm_plan
 
 # Channels per group for C=64, alpha=3/8 (24 channels move), by hand: floor(24/k), then down to
 # a multiple of 2 (one axis) or 4 (two axes).
@@ -152,3 +153,9 @@ def test_temporal_shift_module_plan_is_the_one_it_applies():
         module = TemporalShift(3, 4, convention=convention)
         x = torch.randn(6, 16, 2, 2)
         assert torch.equal(apply_shift(x.unflatten(0, (2, 3)), module.plan(16)).flatten(0, 1), module(x))
+    with pytest.raises(ValueError, match=r"^channels=4 is fewer than shift_div=8: no channel would move$"):
+        TemporalShift(3, 8).plan(4)
+
+
+def test_stsm_plan_defaults_are_the_papers():
+    assert stsm_plan(64) == stsm_plan(64, 3 / 8, "T+H+W", "stsm")

@@ -30,7 +30,7 @@ TESTS[transforms]="tests/data/test_transforms.py tests/data/test_transform_rules
 MODULES[readers]="videoshift/data/readers.py"
 TESTS[readers]="tests/data/test_reader_index.py tests/data/test_readers.py tests/data/test_reader_formats.py"
 MODULES[metrics]="videoshift/engine/metrics.py videoshift/engine/evaluate.py"
-TESTS[metrics]="tests/engine/test_multi_label.py tests/engine/test_metrics.py tests/engine/test_multiview.py tests/engine/test_evaluation_outputs.py"
+TESTS[metrics]="tests/engine/test_multi_label_metrics.py tests/engine/test_multi_label.py tests/engine/test_metrics.py tests/engine/test_multiview.py tests/engine/test_evaluation_outputs.py"
 MODULES[checkpointing]="videoshift/engine/checkpointing.py"
 TESTS[checkpointing]="tests/engine/test_checkpointing.py tests/engine/test_checkpoint_files.py tests/engine/test_resume_exactness.py"
 # resume: the training loop and its loaders, through small training runs of stand-in models (seconds each; the

@@ -20,13 +20,14 @@ from torch.utils.data import DataLoader, Dataset, DistributedSampler, Sampler
 from videoshift.engine.distributed import DistInfo
 
 
-def item_seed(seed: int, epoch: int, index: int) -> int:
-    """The RNG seed of item ``index`` in ``epoch`` (independent streams for every triple)."""
-    return int(np.random.SeedSequence([int(seed), int(epoch), int(index)]).generate_state(1, np.uint64)[0]) >> 1
+def derive_seed(*entropy: int) -> int:
+    """A 63-bit RNG seed from integers, e.g. (seed, epoch, item index): independent streams for every tuple."""
+    return int(np.random.SeedSequence([int(e) for e in entropy]).generate_state(1, np.uint64)[0]) >> 1
 
 
 class SeededDataset(Dataset):
-    """Wraps a dataset so that each item is built under its own seeded torch RNG (see :func:`item_seed`).
+    """Wraps a dataset so that each item is built under its own seeded torch RNG, seeded by (seed, epoch, index)
+    through :func:`derive_seed`.
 
     The global torch RNG of the calling process is restored afterwards, so loading with ``num_workers=0`` does
     not disturb the model's own random draws (dropout, drop path).
@@ -40,7 +41,7 @@ class SeededDataset(Dataset):
 
     def __getitem__(self, index: int) -> Any:
         with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(item_seed(self.seed, self.epoch, index))
+            torch.manual_seed(derive_seed(self.seed, self.epoch, index))
             return self.dataset[index]
 
 

@@ -33,7 +33,13 @@ from torch.nn.parallel import DistributedDataParallel
 from videoshift.engine import checkpointing, distributed
 from videoshift.engine.config import save_config
 from videoshift.engine.evaluate import PER_CLASS, autocast, check_amp, predict, save_results, score, video_keys
-from videoshift.engine.loader import ResumableDistributedSampler, SeededDataset, eval_loader, train_loader
+from videoshift.engine.loader import (
+    ResumableDistributedSampler,
+    SeededDataset,
+    derive_seed,
+    eval_loader,
+    train_loader,
+)
 from videoshift.engine.metrics import headline
 from videoshift.engine.optim import build_optimizer, build_scheduler
 from videoshift.engine.progress import Progress
@@ -211,8 +217,7 @@ class Trainer:
                 saved_world_size,
                 self.dist.world_size,
             )
-            entropy = [int(self.cfg["train"]["seed"]), self.global_step, self.dist.rank]
-            seed = int(np.random.SeedSequence(entropy).generate_state(1, np.uint64)[0]) >> 1
+            seed = derive_seed(int(self.cfg["train"]["seed"]), self.global_step, self.dist.rank)
             seed_everything(seed)
             self.loader.generator.manual_seed(seed)
             return

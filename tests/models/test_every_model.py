@@ -12,7 +12,7 @@ import torch
 from tiny_models import NUM_CLASSES, TINY, build
 
 from videoshift.models import create_model, list_models
-from videoshift.models.contract import Recognizer
+from videoshift.models.contract import FAMILIES, CamLayer, Recognizer
 
 
 def test_every_registered_model_has_a_tiny_setting():
@@ -27,6 +27,22 @@ def test_every_model_is_a_recognizer(name):
         clip.shape[0],
         model.num_features,
     )
+
+
+@pytest.mark.parametrize("name", sorted(TINY))
+def test_mixes_frames_says_whether_frame_order_reaches_the_logits(name):
+    """The contract's ``mixes_frames`` against what the model does: a model that never mixes frames before its
+    temporal average gives the same logits for the frames in any order, one that mixes them does not."""
+    model, clip = build(name)
+    model.eval()
+    order = torch.arange(clip.shape[2])
+    order[:2] = torch.tensor([1, 0])  # swap two frames: not a roll, which cyclic patch shifts would commute with
+    with torch.no_grad():
+        logits, reordered = model(clip), model(clip[:, :, order])
+    order_matters = not torch.allclose(logits, reordered, rtol=1e-4, atol=1e-5)
+    assert model.family in FAMILIES
+    assert model.mixes_frames == order_matters
+    assert isinstance(model.cam_layer(), CamLayer)
 
 
 @pytest.mark.parametrize("name", list_models())

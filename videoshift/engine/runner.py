@@ -153,26 +153,14 @@ def paper_numbers(run_cfg: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def model_family(model: torch.nn.Module) -> str:
-    """``"swin"`` for Swin recognizers (2D Swin, Video Swin, PST), ``"cnn"`` for TSN/TSM/STSM, else ``"other"``."""
-    from videoshift.models.shift_cnn import ShiftCNN
-    from videoshift.models.swin_video import SwinVideoRecognizer
-
-    if isinstance(model, SwinVideoRecognizer):
-        return "swin"
-    return "cnn" if isinstance(model, ShiftCNN) else "other"
+    """The recognizer's family (``"cnn"``, ``"swin"``, ``"vit"``; :data:`~videoshift.models.contract.FAMILIES`),
+    ``"other"`` for a model outside the contract."""
+    return str(getattr(model, "family", "other"))
 
 
 def is_2d(model: torch.nn.Module) -> bool:
-    """Whether a recognizer never mixes frames before its temporal average: no shift, one-frame windows."""
-    from videoshift.models.shift_cnn import ShiftCNN
-    from videoshift.models.swin_video import SwinVideoRecognizer
-
-    if isinstance(model, SwinVideoRecognizer):
-        backbone = model.backbone
-        return backbone.shift.mixing == "none" and backbone.window_size[0] == 1 and backbone.patch_size[0] == 1
-    if isinstance(model, ShiftCNN):
-        return not any(hasattr(m, "shift") for m in model.backbone.modules())
-    return False
+    """Whether a recognizer never mixes frames before its temporal average (its contract's ``mixes_frames``)."""
+    return hasattr(model, "mixes_frames") and not model.mixes_frames
 
 
 def measure_latencies(

@@ -6,10 +6,33 @@ there). Clips are ``(B, C, T, H, W)`` with ``T == num_frames``; features and log
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 import torch
+from torch import nn
+
+FAMILIES = ("cnn", "swin", "vit")
+"""Recognizer families: 2D CNNs over frames (TSN/TSM/STSM/TANet/TDN), Swin video transformers (2D Swin, Video
+Swin, PST) and per-frame ViTs (DeiT with TSM or TPS). Latency tables compare a model with the 2D model of its
+family, as the papers do."""
+
+
+@dataclass(frozen=True)
+class CamLayer:
+    """Where a recognizer's Grad-CAM is taken.
+
+    Attributes:
+        module: a module whose forward output is the feature map (hooked with a forward hook), or ``None``: the
+            output of ``model.forward_features``.
+        to_maps: turns that output (batch of one clip) into ``(C, T', h, w)``.
+        description: for messages and figure captions.
+    """
+
+    module: nn.Module | None
+    to_maps: Callable[[torch.Tensor], torch.Tensor]
+    description: str
 
 
 def is_head_key(key: str, head_keys: tuple[str, ...]) -> bool:
@@ -28,12 +51,17 @@ class Recognizer(Protocol):
             size differently (the loader re-initialises them) and which get the head's learning rate.
         imagenet_weights: the timm model whose ImageNet weights ``create_model(..., pretrained=True)`` loads
             through :meth:`checkpoint_filter`, or ``None`` where the architecture has none.
+        family: one of :data:`FAMILIES`.
+        mixes_frames: whether frames exchange information before the temporal average (a shift, temporal
+            windows or patches, temporal pooling); ``False`` for the 2D baselines (TSN, 2D Swin, 2D DeiT).
     """
 
     num_features: int
     num_frames: int
     head_keys: tuple[str, ...]
     imagenet_weights: str | None
+    family: str
+    mixes_frames: bool
 
     def __call__(self, clip: torch.Tensor) -> torch.Tensor: ...
 
@@ -55,6 +83,10 @@ class Recognizer(Protocol):
 
     def set_grad_checkpointing(self, enable: bool = True) -> None:
         """Recompute activations in backward to save memory."""
+        ...
+
+    def cam_layer(self) -> CamLayer:
+        """The feature map that Grad-CAM explains (:mod:`videoshift.viz.gradcam`)."""
         ...
 
     def checkpoint_filter(self, state_dict: Mapping[str, torch.Tensor]) -> dict[str, torch.Tensor]:

@@ -49,6 +49,7 @@ from timm.layers import resample_abs_pos_embed
 from timm.models.vision_transformer import VisionTransformer
 from torch import nn
 
+from videoshift.models.contract import CamLayer
 from videoshift.models.hooks import run_after, run_before
 from videoshift.models.registry import register_model
 from videoshift.ops import patch_shift, patch_shift_back, resolve_pattern, temporal_shift
@@ -173,6 +174,7 @@ class DeiTVideo(VisionTransformer):
 
     head_keys = ("head",)
     imagenet_weights: str | None = None  # DEIT_S_TIMM_NAME for DeiT-S's architecture
+    family = "vit"
 
     def __init__(
         self,
@@ -206,6 +208,21 @@ class DeiTVideo(VisionTransformer):
                 raise ValueError(f"block {i} ({type(block).__name__}) has no 'attn' module to shift around")
             block.temporal_shift = op
             op.attach(block.attn)
+
+    @property
+    def mixes_frames(self) -> bool:
+        """Whether frames meet before the temporal average: TSM's channel shift or TPS's patch shift."""
+        return self.temporal != "2d"
+
+    def cam_layer(self) -> CamLayer:
+        """Grad-CAM reads the patch tokens entering the last block's attention (the output of its ``norm1``): the
+        head reads only the class token of the last layer, so the last layer's patch tokens get no gradient."""
+        prefix, (h, w) = self.num_prefix_tokens, self.patch_embed.grid_size
+
+        def to_maps(a: torch.Tensor) -> torch.Tensor:  # (T, P + N, D) for one clip -> (D, T, h, w)
+            return a[:, prefix:].reshape(a.shape[0], h, w, -1).permute(3, 0, 1, 2)
+
+        return CamLayer(self.blocks[-1].norm1, to_maps, "patch tokens entering the last attention")
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         """Clip ``(B, C, T, H, W)`` → normalised tokens ``(B, T, P + N, D)``."""

@@ -34,6 +34,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from videoshift.models.cnn_weights import convert_state_dict
+from videoshift.models.contract import CamLayer
 from videoshift.models.hooks import run_after, run_before
 from videoshift.models.nonlocal_block import NonLocal
 from videoshift.models.registry import register_model
@@ -149,6 +150,7 @@ class ShiftCNN(nn.Module):
 
     #: Keys an ImageNet classifier lacks, which keep their initialisation under ``pretrained=True``.
     not_in_imagenet: re.Pattern[str] = re.compile(r"^non_local\.")
+    family = "cnn"
 
     def __init__(
         self,
@@ -202,6 +204,16 @@ class ShiftCNN(nn.Module):
     def head_keys(self) -> tuple[str, ...]:
         """Key prefixes of the classifier (may be re-sized when loading a checkpoint)."""
         return ("head.fc",)
+
+    @property
+    def mixes_frames(self) -> bool:
+        """Whether frames meet before the consensus: a shift in some block, temporal pooling or non-local blocks."""
+        shifted = any(hasattr(block, "shift") for stage in residual_stages(self.backbone) for _, block in stage)
+        return shifted or self.temporal_pool is not None or len(self.non_local) > 0
+
+    def cam_layer(self) -> CamLayer:
+        """Grad-CAM reads the last stage, ``forward_features``' ``(B, F, T', h, w)``."""
+        return CamLayer(None, lambda a: a[0], "last CNN stage (B, F, T', h, w)")
 
     def _wrong_frames_message(self, t: int) -> str:
         return (

@@ -36,6 +36,7 @@ from timm.layers import DropPath, Mlp, trunc_normal_
 from torch import nn
 from torch.utils.checkpoint import checkpoint
 
+from videoshift.models.contract import CamLayer
 from videoshift.models.swin_layout import (
     OFFICIAL_FRAMES,
     OFFICIAL_WINDOW,
@@ -469,6 +470,7 @@ class SwinVideoRecognizer(nn.Module):
 
     head_keys = ("cls_head.fc_cls",)
     imagenet_weights: str | None = None  # set by the entrypoints for the paper's architectures
+    family = "swin"
 
     def __init__(self, backbone: SwinVideoBackbone, num_classes: int, dropout: float = 0.5) -> None:
         super().__init__()
@@ -480,6 +482,16 @@ class SwinVideoRecognizer(nn.Module):
     @property
     def num_classes(self) -> int:
         return self.cls_head.num_classes
+
+    @property
+    def mixes_frames(self) -> bool:
+        """Whether tokens of different frames meet: a channel or patch shift, temporal windows or tubelets."""
+        backbone = self.backbone
+        return backbone.shift.mixing != "none" or backbone.window_size[0] > 1 or backbone.patch_size[0] > 1
+
+    def cam_layer(self) -> CamLayer:
+        """Grad-CAM reads the last stage's normalised tokens, channels-last ``(B, T', H', W', C)``."""
+        return CamLayer(None, lambda a: a[0].permute(3, 0, 1, 2), "last Swin stage tokens (B, T', H', W', C)")
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         """``(B, C, T, H, W)`` clip → ``(B, T', H', W', num_features)`` channels-last tokens."""

@@ -115,6 +115,7 @@ class TANet(ShiftCNN):
     """
 
     not_in_imagenet = re.compile(r"^non_local\.|\.tam\.")
+    mixes_frames = True  # every bottleneck's TAM mixes frames
 
     def __init__(self, backbone: str = "resnet50", *, tam: dict[str, Any] | None = None, **kwargs: Any) -> None:
         if kwargs.get("temporal_pool") or kwargs.get("non_local"):

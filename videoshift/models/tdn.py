@@ -179,6 +179,7 @@ class TDN(ShiftCNN):
 
     #: The convolutions' biases, the difference branch, the mSE modules and the learnable shifts: not in ImageNet.
     not_in_imagenet = re.compile(r"\.bias$|^diff_|\.mse\.|\.shift\.")
+    mixes_frames = True  # the short-term differences, the mSE modules and the shifts all mix frames
 
     def __init__(
         self,

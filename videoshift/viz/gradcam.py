@@ -5,7 +5,7 @@ gradients of the class score averaged over the map, ``w_c = mean_{t,h,w} dS/dA_c
 ``ReLU(sum_c w_c A_c)``. For a clip the map has a time axis; the weights are averaged over time *and* space, so
 one set of weights explains the whole clip and frames compare (the per-frame maps differ only through ``A``).
 
-Where the map is taken (:func:`cam_layer`):
+Where the map is taken (each recognizer's ``cam_layer()``, :func:`cam_layer`):
 
 - CNN families (:class:`~videoshift.models.shift_cnn.ShiftCNN`: TSN, TSM, STSM, TANet, TDN, with either
   backbone): the output of the last stage, ``forward_features`` ``(B, F, T', h, w)``. ``T'`` is ``T`` but for
@@ -27,52 +27,22 @@ only to the feature map (``backward(inputs=[A])``), so parameter ``.grad`` field
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-# activation (as the layer gives it) -> (C, T', h, w) for the one clip
-Layout = Callable[[torch.Tensor], torch.Tensor]
-
-
-@dataclass
-class CamLayer:
-    """Where a model's Grad-CAM is taken.
-
-    Attributes:
-        module: a module whose forward output is the feature map (hooked with a forward hook), or ``None``: the
-            output of ``model.forward_features``.
-        to_maps: turns that output (batch of one clip) into ``(C, T', h, w)``.
-        description: for messages and figure captions.
-    """
-
-    module: nn.Module | None
-    to_maps: Layout
-    description: str
+from videoshift.models.contract import CamLayer
 
 
 def cam_layer(model: nn.Module) -> CamLayer:
-    """The feature map Grad-CAM uses for ``model`` (see the module docstring); ``ValueError`` for other models."""
-    from videoshift.models.deit_video import DeiTVideo
-    from videoshift.models.shift_cnn import ShiftCNN
-    from videoshift.models.swin_video import SwinVideoRecognizer
-
-    if isinstance(model, ShiftCNN):
-        return CamLayer(None, lambda a: a[0], "last CNN stage (B, F, T', h, w)")
-    if isinstance(model, SwinVideoRecognizer):
-        return CamLayer(None, lambda a: a[0].permute(3, 0, 1, 2), "last Swin stage tokens (B, T', H', W', C)")
-    if isinstance(model, DeiTVideo):
-        prefix = model.num_prefix_tokens
-        h, w = model.patch_embed.grid_size
-
-        def deit_maps(a: torch.Tensor) -> torch.Tensor:  # (T, P + N, D) for one clip
-            return a[:, prefix:].reshape(a.shape[0], h, w, -1).permute(3, 0, 1, 2)
-
-        return CamLayer(model.blocks[-1].norm1, deit_maps, "patch tokens entering the last attention")
-    raise ValueError(f"grad_cam does not know where the feature maps of {type(model).__name__} are")
+    """The feature map Grad-CAM uses for ``model`` (its :meth:`~videoshift.models.contract.Recognizer.cam_layer`);
+    ``ValueError`` for a model outside the recognizer contract."""
+    if not callable(getattr(model, "cam_layer", None)):
+        raise ValueError(f"grad_cam does not know where the feature maps of {type(model).__name__} are")
+    return model.cam_layer()
 
 
 def _as_clip(clip: torch.Tensor) -> torch.Tensor:

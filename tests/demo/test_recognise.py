@@ -9,7 +9,8 @@ from demo_model import CLASSES, MEDIA, VIDEOS
 from media import moving_frames, write_video
 
 from videoshift.demo.recognise import ModelCache, UploadError, check_upload, model_choices, recognise
-from videoshift.engine.runner import predict_files
+from videoshift.inference import load_model
+from videoshift.inference.predict import predict_videos
 from videoshift.models.complexity import count_macs
 from videoshift.models.hub import cached_path
 from videoshift.models.weights import get_weights, list_weights
@@ -32,7 +33,7 @@ def test_top5_frames_and_cam_of_the_trained_model(models, trained_checkpoint, vi
     assert result.target == result.top[0][0] == expected
     assert sorted(name for name, _ in result.top) == sorted(CLASSES)
     # the batch prediction path (DataLoader, plain forward) gives the same five probabilities
-    reference = predict_files([VIDEOS / video], trained_checkpoint, top_k=5, device="cpu")[0].top
+    reference = predict_videos([VIDEOS / video], load_model(checkpoint=trained_checkpoint), top_k=5)[0].top
     assert [name for name, _ in result.top] == [name for name, _ in reference]
     np.testing.assert_allclose([p for _, p in result.top], [p for _, p in reference], rtol=1e-4, atol=1e-6)
     assert result.frames.shape == result.overlay.shape == (4, 64, 64, 3) and result.overlay.dtype == np.uint8

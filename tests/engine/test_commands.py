@@ -9,8 +9,10 @@ from engine_standins import TinyMotion, tiny_config
 
 from videoshift.cli import main
 from videoshift.data import build_dataset, write_synthetic_dataset
-from videoshift.engine.runner import evaluate_checkpoint, load_trained, predict_files, with_views
+from videoshift.engine.runner import evaluate_model
 from videoshift.engine.train import Trainer
+from videoshift.inference import load_model
+from videoshift.inference.predict import predict_videos
 
 # the stand-in model sees 4-frame 8x8 clips; synthetic videos are decoded and resized to that
 DATA = {
@@ -40,10 +42,12 @@ def test_multi_view_test_matches_a_view_by_view_loop(tmp_path, checkpoint, video
     lines = [line for line in Path(videos["val_list"]).read_text().splitlines() if int(line.split()[-1]) < 4]
     (tmp_path / "val4.txt").write_text("\n".join(lines) + "\n")
     data_cfg["val_list"] = str(tmp_path / "val4.txt")
-    result = evaluate_checkpoint(checkpoint, data_cfg, tmp_path / "out", views="2x1", batch_size=3, num_workers=0)
+    loaded = load_model(checkpoint=checkpoint)
+    result = evaluate_model(loaded, data_cfg, tmp_path / "out", views="2x1", batch_size=3, num_workers=0)
 
-    model, _ = load_trained(checkpoint)
-    dataset = build_dataset(with_views(data_cfg, "2x1"), "test")
+    two_clips = {**data_cfg, "test_sampling": {**DATA["test_sampling"], "num_clips": 2}}
+    dataset = build_dataset(two_clips, "test")  # the training config's own test sampling, two clips
+    model = loaded.model
     probs, labels = [], []
     with torch.no_grad():
         for i in range(len(dataset)):
@@ -62,7 +66,7 @@ def test_multi_view_test_matches_a_view_by_view_loop(tmp_path, checkpoint, video
 
 def test_predict_top_k_on_video_files(checkpoint, videos, capsys):
     files = sorted((videos["root"] + "/videos/val/" + name) for name in ("000000.mp4", "000001.mp4"))
-    results = predict_files(files, checkpoint, top_k=3, device="cpu")
+    results = predict_videos(files, load_model(checkpoint=checkpoint), top_k=3)
     assert len(results) == 2 and [r.video for r in results] == files and not any(r.error for r in results)
     for top in (r.top for r in results):
         assert [name for name, _ in top] and all(name in TinyMotion.class_names for name, _ in top)

@@ -123,8 +123,9 @@ def test_the_multi_label_example_config_reads_multi_hot_labels(tmp_path):
 def test_predict_with_a_multi_label_checkpoint_gives_each_class_its_sigmoid(tmp_path, standin_model):
     from videoshift.data import write_synthetic_dataset
     from videoshift.engine import checkpointing
-    from videoshift.engine.runner import predict_files
     from videoshift.engine.train import build_model
+    from videoshift.inference import load_model
+    from videoshift.inference.predict import predict_videos
 
     write_synthetic_dataset(tmp_path, num_train=1, num_val=1, num_frames=8, size=16, lossless=True)
     video = next((tmp_path / "videos" / "val").glob("*.mp4"))
@@ -138,5 +139,5 @@ def test_predict_with_a_multi_label_checkpoint_gives_each_class_its_sigmoid(tmp_
     }
     ckpt = {"model_args": args, "model": model.state_dict(), "config": {"data": data, "eval": {"average": "prob"}}}
     checkpointing.atomic_save(ckpt, tmp_path / "ml.pth")
-    (result,) = predict_files([video], tmp_path / "ml.pth", top_k=6, device="cpu")
+    (result,) = predict_videos([video], load_model(checkpoint=tmp_path / "ml.pth"), top_k=6)
     assert [p for _, p in result.top] == pytest.approx([torch.tensor(2.0).sigmoid().item()] * 6)  # softmax: 1/6

@@ -13,7 +13,8 @@ import torch
 
 from videoshift.cli import main
 from videoshift.data import write_synthetic_dataset
-from videoshift.engine.runner import predict_files
+from videoshift.inference import load_model
+from videoshift.inference.predict import predict_videos
 from videoshift.models import create_model, weights
 
 MEDIA = Path(__file__).parents[1] / "fixtures" / "media"
@@ -58,7 +59,7 @@ def tag(tmp_path, monkeypatch):
 
 
 def test_predict_with_named_weights_prints_class_names_with_the_weights_protocol(tag, videos, capsys):
-    results = predict_files(videos, weights=tag, top_k=3, device="cpu", batch_size=2)
+    results = predict_videos(videos, load_model(weights=tag), top_k=3, batch_size=2)
     names = set(weights.read_shipped_label_map("kinetics400"))
     assert len(results) == 3 and all(r.error is None and len(r.top) == 3 for r in results)
     assert all(name in names for r in results for name, _ in r.top)

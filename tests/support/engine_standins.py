@@ -21,6 +21,8 @@ class TinyRecognizer(nn.Module):
 
     head_keys = ("head",)
     imagenet_weights = None
+    family = "other"
+    mixes_frames = True  # the 3D conv sees two frames at once
 
     def __init__(self, num_classes: int = 4, num_frames: int = 4, width: int = 8, dropout: float = 0.0, **_: object):
         super().__init__()
@@ -30,6 +32,10 @@ class TinyRecognizer(nn.Module):
         self.pos = nn.Parameter(torch.zeros(width))  # listed by no_weight_decay
         self.drop = nn.Dropout(dropout)
         self.head = nn.Linear(width, num_classes)
+
+    @property
+    def num_classes(self) -> int:
+        return self.head.out_features
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         return self.norm(torch.relu(self.conv(x)).mean((2, 3, 4)) + self.pos)

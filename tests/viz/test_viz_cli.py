@@ -13,8 +13,10 @@ from PIL import Image
 
 from videoshift.cli import main
 from videoshift.data.synthetic import CLASS_NAMES
+from videoshift.inference import load_model
+from videoshift.inference.predict import read_clip
 from videoshift.models import create_model
-from videoshift.viz.cam_video import explain_video, load_model, read_clip
+from videoshift.viz.cam_video import explain_video
 from videoshift.viz.figures import denormalise, overlay, side_by_side, write_gif, write_mp4
 
 VIDEO = Path(__file__).resolve().parents[1] / "fixtures" / "media" / "videos" / "demo.mp4"
@@ -50,8 +52,8 @@ def checkpoints(tmp_path_factory) -> tuple[Path, Path]:
 
 
 def test_the_clip_is_the_models_view_and_frames_come_back_denormalised(checkpoints):
-    loaded = load_model(checkpoints[0])
-    clip = read_clip(VIDEO, loaded.data_cfg)
+    loaded = load_model(checkpoint=checkpoints[0])
+    clip = read_clip(VIDEO, loaded.recipe)
     assert clip.shape == (3, 4, 48, 48)
     panel = explain_video(VIDEO, loaded, "moving left")
     assert panel.frames.shape == (4, 48, 48, 3) and panel.frames.dtype == np.uint8
@@ -62,8 +64,8 @@ def test_the_clip_is_the_models_view_and_frames_come_back_denormalised(checkpoin
 
 def test_a_synthetic_run_without_sampling_reads_its_frames_at_its_size(tmp_path):
     data = {"dataset": "synthetic", "synthetic": {"num_frames": 4, "size": 40}, "transform": {"mean": [0.5] * 3}}
-    loaded = load_model(training_checkpoint(tmp_path / "synthetic.pth", data=data))
-    assert read_clip(VIDEO, loaded.data_cfg).shape == (3, 4, 40, 40)
+    loaded = load_model(checkpoint=training_checkpoint(tmp_path / "synthetic.pth", data=data))
+    assert read_clip(VIDEO, loaded.recipe).shape == (3, 4, 40, 40)
 
 
 def test_denormalise_accepts_0_255_statistics():
@@ -96,9 +98,9 @@ def test_cam_with_a_config_and_plain_weights(checkpoints, tmp_path):
         "data: {dataset: video, train_list: x.txt, num_classes: 12, sampling: {type: tsn, num_frames: 4},\n"
         "       transform: {input_size: 48, short_side: 48, mean: [0.5, 0.5, 0.5], std: [0.25, 0.25, 0.25]}}\n"
     )
-    loaded = load_model(weights, config)
+    loaded = load_model(checkpoint=weights, config=config)
     assert loaded.model.num_frames == 4 and loaded.class_names is None
-    by_checkpoint = explain_video(VIDEO, load_model(checkpoints[0]), 3)
+    by_checkpoint = explain_video(VIDEO, load_model(checkpoint=checkpoints[0]), 3)
     by_config = explain_video(VIDEO, loaded, 3)
     torch.testing.assert_close(by_config.result.cam, by_checkpoint.result.cam)
     argv = ["viz", "cam", str(VIDEO), "--checkpoint", str(weights), "--config", str(config), "--out", str(tmp_path)]
@@ -110,22 +112,23 @@ def test_cam_with_a_config_and_plain_weights(checkpoints, tmp_path):
     [
         (["--class", "jumping"], "unknown class 'jumping'"),
         (["--class", "40"], r"class id 40 is outside \[0, 12\)"),
-        # a 12-class ResNet-18 checkpoint is not the config's ResNet-50
-        (["--config", "tsm_r50_k400"], r"tsm\.pth is not a tsm_r50 of config tsm_r50_k400: .{20,260}$"),
+        # a training checkpoint names its own model: a config beside it must name the same
+        (["--config", "tsn_r50_k400"], r"tsm\.pth \(videoshift-train-v1, tsm_r50\) holds a tsm_r50 model, but config "
+         r"tsn_r50_k400 names tsn_r50$"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_code_2(checkpoints, tmp_path, capsys, extra, message):
     code = main(["viz", "cam", str(VIDEO), "--checkpoint", str(checkpoints[0]), "--out", str(tmp_path), *extra])
-    err = capsys.readouterr().err
-    assert code == 2 and err.startswith("videoshift viz: error:") and len(err.strip().splitlines()) == 1
-    assert re.search(message, err)
+    lines = [line for line in capsys.readouterr().err.splitlines() if not line.startswith("model: ")]
+    assert code == 2 and len(lines) == 1 and lines[0].startswith("videoshift viz: error:")
+    assert re.search(message, lines[0])
 
 
 def test_a_plain_weights_file_without_config_is_named(tmp_path, capsys):
     weights = tmp_path / "weights.pth"
     torch.save({"state_dict": {"a": torch.zeros(1)}}, weights)
     assert main(["viz", "cam", str(VIDEO), "--checkpoint", str(weights)]) == 2
-    assert "not a videoshift training checkpoint" in capsys.readouterr().err
+    assert "is a plain weights file: say which model it fits with --config" in capsys.readouterr().err
 
 
 def test_video_writers_round_trip(tmp_path):

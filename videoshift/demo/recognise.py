@@ -1,10 +1,9 @@
 """What the demo page does, without the page: the models one can choose, the checks an upload must pass, and one
 recognition (top-5, Grad-CAM of the top class, the sampled frames, GMACs and the latency of the call).
 
-The work is the library's: :func:`~videoshift.viz.cam_video.load_model` and
-:func:`~videoshift.engine.runner.load_for_prediction` load models, :func:`~videoshift.viz.cam_video.explain_video`
-reads the clip the model's test sampling takes (one view, one centre crop) and explains it,
-:func:`~videoshift.models.complexity.count_macs` counts the cost.
+The work is the library's: :func:`~videoshift.inference.load_model` loads every kind of model source with its
+recipe, :func:`~videoshift.viz.cam_video.explain_video` reads the clip that recipe takes (one view, one centre
+crop) and explains it, :func:`~videoshift.models.complexity.count_macs` counts the cost.
 """
 
 from __future__ import annotations
@@ -18,7 +17,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from videoshift.viz.cam_video import LoadedModel
+from videoshift.inference import LoadedModel, load_model
 
 MEGABYTE = 1_000_000
 
@@ -29,7 +28,8 @@ class UploadError(ValueError):
 
 @dataclass(frozen=True)
 class ModelChoice:
-    """One entry of the model menu: a training checkpoint (with an optional config) or registered weights."""
+    """One entry of the model menu: a training checkpoint (with an optional config), a weights package or file, or
+    registered weights."""
 
     label: str
     checkpoint: Path | None = None
@@ -41,9 +41,9 @@ class ModelChoice:
 def model_choices(
     checkpoints: Sequence[str | Path] = (), config: str | None = None, weights: Sequence[str] | None = None
 ) -> list[ModelChoice]:
-    """The menu: each checkpoint (read with ``config`` when given), then the named registered weights, those in
-    the cache first; the others say that choosing them downloads them. ``weights=None`` names none when there are
-    checkpoints and every registered weights when there are none.
+    """The menu: each checkpoint (read with ``config`` when given), each weights package or file named, then the
+    named registered weights, those in the cache first; the others say that choosing them downloads them.
+    ``weights=None`` names none when there are checkpoints and every registered weights when there are none.
 
     Raises:
         ValueError: a checkpoint that does not exist, an unknown weights tag, or ``config`` without a checkpoint.
@@ -60,9 +60,12 @@ def model_choices(
             raise ValueError(f"checkpoint not found: {path}")
         choices.append(ModelChoice(f"checkpoint {path}", checkpoint=path, config=config))
     named = weights if weights is not None else ([] if checkpoints else [spec.tag for spec in list_weights()])
-    specs = [get_weights(tag) for tag in named]
     registered = []
-    for spec in specs:
+    for name in named:
+        if Path(name).exists():  # a weights package folder or file
+            choices.append(ModelChoice(f"weights {name}", weights=str(name)))
+            continue
+        spec = get_weights(name)
         here = cached_path(spec).is_file()
         note = "" if here else " (not downloaded yet: fetched when chosen)"
         registered.append(ModelChoice(f"{spec.tag}{note}", weights=spec.tag, on_disk=here))
@@ -73,14 +76,8 @@ def model_choices(
 
 
 def load_choice(choice: ModelChoice, device: str = "cpu") -> LoadedModel:
-    """The model of a menu entry, in eval mode, with its test-time data settings and class names."""
-    from videoshift.engine.runner import load_for_prediction
-    from videoshift.viz.cam_video import load_model
-
-    if choice.checkpoint is not None:
-        return load_model(choice.checkpoint, choice.config, device)
-    model, data_cfg, names, _ = load_for_prediction(None, choice.weights, torch.device(device))
-    return LoadedModel(model, data_cfg, names or None, str(choice.weights))
+    """The model of a menu entry, in eval mode, with its recipe (the one loader every command uses)."""
+    return load_model(weights=choice.weights, checkpoint=choice.checkpoint, config=choice.config, device=device)
 
 
 class ModelCache:
@@ -121,11 +118,8 @@ class ModelCache:
 
 
 def frames_needed(loaded: LoadedModel) -> int:
-    """Frames one view of the model's test sampling reads: a video needs at least this many different frames."""
-    from videoshift.data.datasets import eval_sampling
-    from videoshift.data.samplers import build_sampler
-
-    return build_sampler(eval_sampling(loaded.data_cfg), test_mode=True).frames_per_view
+    """Frames one view of the model's recipe reads: a video needs at least this many different frames."""
+    return loaded.recipe.frames_per_view
 
 
 def _reason(error: Exception, path: Path) -> str:
@@ -152,7 +146,7 @@ def check_upload(video: str | Path | None, loaded: LoadedModel, max_bytes: int) 
             f"{path.name} is {size / MEGABYTE:.1f} MB, over this demo's limit of {max_bytes / MEGABYTE:g} MB."
         )
     try:
-        frames = get_reader(loaded.data_cfg.get("backend", "pyav")).count_frames(path)
+        frames = get_reader(loaded.recipe.backend).count_frames(path)
     except VideoReadError as error:
         raise UploadError(f"{path.name} is not a video this demo can read: {_reason(error, path)}.") from error
     needed = frames_needed(loaded)

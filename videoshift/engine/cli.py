@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 from videoshift.engine.progress import setup_logging
+from videoshift.inference.arguments import add_source_arguments
 from videoshift.report import add_output_arguments
 
 
@@ -34,12 +35,21 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     add_output_arguments(train)  # --json / --markdown copies of the comparison table
     train.set_defaults(func=run_train)
 
-    test = subparsers.add_parser("test", help="evaluate a checkpoint with multi-view testing")
+    test = subparsers.add_parser(
+        "test",
+        help="evaluate a model with multi-view testing",
+        description="Evaluate a model (--weights or --checkpoint) on the test split of CONFIG's data, reading each "
+        "video with the model's recipe; a plain weights file is read as CONFIG's model.",
+    )
     test.add_argument("config", help="YAML config file or built-in name (its data section is used)")
-    test.add_argument("--checkpoint", required=True, type=Path)
-    test.add_argument("--views", help="CLIPSxCROPS, e.g. 4x3 (default: the config's test views)")
+    add_source_arguments(test, config=False)
+    test.add_argument("--views", help="CLIPSxCROPS, e.g. 4x3 (default: the model's recipe)")
     test.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE")
-    test.add_argument("--out", type=Path, help="folder for results.json and confusion.npy (default: beside CKPT)")
+    test.add_argument(
+        "--out",
+        type=Path,
+        help="folder for results.json and confusion.npy (default: beside the checkpoint, or work_dirs/test_<weights>)",
+    )
     test.set_defaults(func=run_test)
 
     pred = subparsers.add_parser(
@@ -51,9 +61,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     pred.add_argument(
         "videos", nargs="+", help="video files, folders (their videos) or glob patterns; with --stream also a camera"
     )
-    source = pred.add_mutually_exclusive_group(required=True)
-    source.add_argument("--checkpoint", type=Path, help="a videoshift training checkpoint")
-    source.add_argument("--weights", help="a published weights tag (see `videoshift weights list`)")
+    add_source_arguments(pred)
     pred.add_argument("--top-k", type=int, default=5)
     pred.add_argument("--batch-size", type=int, default=4)
     pred.add_argument("--num-workers", type=int, default=0)
@@ -118,26 +126,27 @@ def run_train(args: argparse.Namespace) -> int:
 
 
 def run_test(args: argparse.Namespace) -> int:
-    """Evaluate a checkpoint on the config's test split and print the metrics."""
+    """Evaluate a model on the config's test split, print the metrics (and the upstream's top-1 for registered
+    weights) and save ``results.json``."""
     from videoshift.engine.config import load_config
-    from videoshift.engine.runner import evaluate_checkpoint
+    from videoshift.engine.runner import evaluate_model
+    from videoshift.inference.arguments import load_from_args
 
     setup_logging()
     cfg = load_config(args.config, args.overrides)
-    out = args.out or args.checkpoint.parent / f"test_{args.checkpoint.stem}"
+    args.config = args.config if args.weights is not None or args.checkpoint is not None else None
+    loaded = load_from_args(args)
+    where = args.checkpoint.parent / f"test_{args.checkpoint.stem}" if args.checkpoint else None
+    out = args.out or where or Path("work_dirs") / f"test_{Path(str(args.weights)).name}"
     batch = cfg["eval"]["batch_size"] or cfg["train"]["batch_size"]
-    result = evaluate_checkpoint(
-        args.checkpoint,
-        cfg["data"],
-        out,
-        args.views,
-        cfg["eval"]["average"],
-        batch,
-        cfg["train"]["num_workers"],
-        cfg["train"]["device"],
+    about = {"config": str(args.config), "views": args.views or "{}x{}".format(*loaded.recipe.views)}
+    result = evaluate_model(
+        loaded, cfg["data"], out, args.views, batch, cfg["train"]["num_workers"], cfg["train"]["device"], about
     )
     keys = ["top1", "top5", "mean_class_acc", "loss", "count"] + [k for k in result if k.startswith("video_")]
     print("  ".join(f"{k} {result[k]:.2f}" if isinstance(result[k], float) else f"{k} {result[k]}" for k in keys))
+    if loaded.upstream.get("top1") is not None:
+        print(f"upstream top1 {loaded.upstream['top1']:.2f} (as published), measured {result['top1']:.2f}")
     print(f"results: {out}")
     return 0
 
@@ -167,44 +176,35 @@ def expand_videos(items: list[str]) -> list[str]:
 
 
 def run_predict(args: argparse.Namespace) -> int:
-    """Print the top-k classes of each video (table or JSON); exit code 1 if any file failed.
+    """Print the top-k classes of each video (table or JSON) and how each was read; exit code 1 if any file failed.
 
-    ``--stream`` prints a running top-k instead (a causal model's checkpoint; see :mod:`videoshift.deploy.cli`).
+    ``--stream`` prints a running top-k instead (a causal model; see :func:`print_stream`).
     """
     import json
 
-    from videoshift.engine.runner import predict_files
-
-    if args.stream:
-        if args.checkpoint is None:
-            raise ValueError("--stream needs --checkpoint of a causal shift model (published weights are offline)")
-        from videoshift.deploy.cli import run_stream_predict
-
-        return run_stream_predict(args)
+    from videoshift.engine import distributed
+    from videoshift.inference.arguments import load_from_args
+    from videoshift.inference.predict import predict_videos
 
     setup_logging()
+    loaded = load_from_args(args, distributed.resolve_device(args.device))
+    if args.stream:
+        return print_stream(args, loaded)
     videos = expand_videos(args.videos)
 
     def progress(done: int, total: int) -> None:
         if total > 1 and sys.stderr.isatty():
             print(f"\r{done}/{total} videos", end="" if done < total else "\n", file=sys.stderr, flush=True)
 
-    results = predict_files(
-        videos,
-        args.checkpoint,
-        args.top_k,
-        args.device,
-        weights=args.weights,
-        batch_size=args.batch_size,
-        num_workers=args.num_workers,
-        progress=progress,
+    results = predict_videos(
+        videos, loaded, args.top_k, batch_size=args.batch_size, num_workers=args.num_workers, progress=progress
     )
     failed = [r for r in results if r.error]
     if args.json:
         rows = [
             {"video": r.video, "error": r.error}
             if r.error
-            else {"video": r.video, "top": [{"class": n, "prob": p} for n, p in r.top]}
+            else {"video": r.video, "clip": r.clip, "top": [{"class": n, "prob": p} for n, p in r.top]}
             for r in results
         ]
         print(json.dumps(rows, indent=2))
@@ -212,9 +212,29 @@ def run_predict(args: argparse.Namespace) -> int:
         for r in results:
             if r.error:
                 continue
-            print(r.video)
+            print(f"{r.video}  ({r.clip['frames']} frames at {r.clip['size']} px, {r.clip['views']} views)")
             for rank, (name, prob) in enumerate(r.top, 1):
                 print(f"  {rank}. {name}  {prob:.4f}")
     for r in failed:
         print(f"videoshift predict: cannot read {r.video}: {r.error}", file=sys.stderr)
     return 1 if failed else 0
+
+
+def print_stream(args: argparse.Namespace, loaded) -> int:
+    """``videoshift predict --stream``: the running top-k of each source as it plays, with the frame's time stamp,
+    and the frames per second measured over each source."""
+    import time
+
+    from videoshift.inference.online import stream_predictions
+
+    for source in args.videos:
+        print(source)
+        start, frames = time.perf_counter(), 0
+        for update in stream_predictions(str(source), loaded, args.top_k, args.window, args.every):
+            frames = update.number + 1
+            stamp = f"{update.seconds:8.2f} s" if update.seconds is not None else " " * 10
+            top = "  ".join(f"{name} {prob:.3f}" for name, prob in update.top)
+            print(f"  frame {update.number:>6} {stamp}: {top}", flush=True)
+        seconds = time.perf_counter() - start
+        print(f"  {frames} frames in {seconds:.2f} s: {frames / max(seconds, 1e-9):.1f} frames/s", flush=True)
+    return 0

@@ -7,7 +7,7 @@ data (multi-hot ``(K,)`` labels) with per-class sigmoid probabilities and averag
 from __future__ import annotations
 
 import json
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
@@ -107,17 +107,20 @@ def score(predictions: Predictions, keys: Sequence[Hashable] | None = None) -> d
 PER_CLASS = ("confusion", "per_class_acc", "per_class_ap", "positives")  # result entries that are not one number
 
 
-def save_results(result: dict[str, Any], out_dir: str | Path, class_names: Sequence[str] | None = None) -> Path:
-    """Write ``results.json`` under ``out_dir``: the summary metrics and one entry per class, with its accuracy and
-    support (plus ``confusion.npy`` and the matrix) for single-label results, its AP and number of positives for
-    multi-label ones."""
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    summary = {k: v for k, v in result.items() if k not in PER_CLASS}
+def save_results(
+    result: dict[str, Any],
+    out_dir: str | Path,
+    class_names: Sequence[str] | None = None,
+    about: Mapping[str, Any] | None = None,
+) -> Path:
+    """Write ``results.json`` under ``out_dir``: ``about`` (what was evaluated: model, source, recipe, config), the
+    summary metrics and one entry per class, with its accuracy and support (plus ``confusion.npy`` and the matrix)
+    for single-label results, its AP and number of positives for multi-label ones. Nothing is written when the
+    class names do not fit."""
+    summary = {**dict(about or {}), **{k: v for k, v in result.items() if k not in PER_CLASS}}
     if "per_class_ap" in result:
         columns = {"ap": result["per_class_ap"], "positives": result["positives"]}
     else:
-        np.save(out / "confusion.npy", result["confusion"].numpy())
         columns = {"accuracy": result["per_class_acc"], "support": result["confusion"].sum(1).tolist()}
         summary["confusion"] = result["confusion"].tolist()
     count = len(next(iter(columns.values())))
@@ -128,6 +131,10 @@ def save_results(result: dict[str, Any], out_dir: str | Path, class_names: Seque
         {"class": i, "name": name, **{key: column[i] for key, column in columns.items()}}
         for i, name in enumerate(names)
     ]
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    if "confusion" in result:
+        np.save(out / "confusion.npy", result["confusion"].numpy())
     path = out / "results.json"
     path.write_text(json.dumps(summary, indent=1), encoding="utf-8")
     return path

@@ -1,28 +1,23 @@
-"""Whole jobs: train every run a config describes and compare them; test a checkpoint; predict on videos."""
+"""Whole jobs: train every run a config describes and compare them; evaluate a loaded model on a test split."""
 
 from __future__ import annotations
 
-import copy
 import json
 import logging
 import math
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import torch
-from torch.utils.data import DataLoader, Dataset, default_collate
 
-from videoshift.data.annotations import Sample
-from videoshift.data.datasets import eval_sampling
 from videoshift.engine import checkpointing, distributed
 from videoshift.engine.config import experiment_configs
 from videoshift.engine.evaluate import predict, save_results, score, video_keys
 from videoshift.engine.loader import eval_loader
-from videoshift.engine.metrics import average_views
-from videoshift.engine.train import RunSummary, Trainer, build_model
+from videoshift.engine.train import RunSummary, Trainer
+from videoshift.inference import LoadedModel, load_model
 
 log = logging.getLogger("videoshift.train")
 
@@ -104,7 +99,7 @@ def _fit_in_processes(
 
 def _reload(summary: RunSummary, run_cfg: Mapping[str, Any]) -> Trained:
     """The final model of a run trained in another process, and one clip of its training data."""
-    model, _ = load_trained(summary.run_dir / checkpointing.LATEST)
+    model = load_model(checkpoint=summary.run_dir / checkpointing.LATEST).model
     from videoshift.data import build_dataset
 
     train_set = build_dataset(run_cfg["data"], "train")  # one clip is all it needs: no validation set
@@ -205,160 +200,41 @@ def add_latencies(rows: list[dict[str, Any]], models: Sequence[tuple[torch.nn.Mo
         row["latency_x"] = row["latency_ms"] / base if base else None
 
 
-def load_trained(checkpoint: str | Path, device: torch.device | str = "cpu") -> tuple[torch.nn.Module, dict[str, Any]]:
-    """Rebuild the model of a training checkpoint and load its weights; returns ``(model, checkpoint)``."""
-    ckpt = checkpointing.load(checkpoint)
-    if "model_args" not in ckpt:
-        raise ValueError(f"{checkpoint} is not a videoshift training checkpoint (no 'model_args')")
-    model = build_model(ckpt["model_args"])
-    model.load_state_dict(ckpt["model"])
-    return model.to(device).eval(), ckpt
-
-
-def with_views(data_cfg: Mapping[str, Any], views: str | None) -> dict[str, Any]:
-    """The data section with ``test_sampling.num_clips`` and ``transform.test_crops`` set from ``"CLIPSxCROPS"``."""
-    out = copy.deepcopy(dict(data_cfg))
-    if not views:
-        return out
-    clips, sep, crops = views.lower().partition("x")
-    if not (sep and clips.isdigit() and crops.isdigit() and int(clips) > 0 and int(crops) > 0):
-        raise ValueError(f"views must look like CLIPSxCROPS (e.g. 4x3), got {views!r}")
-    sampling = eval_sampling(out)
-    out["test_sampling"] = {**sampling, "num_clips": int(clips)}
-    out["transform"] = {**(out.get("transform") or {}), "test_crops": int(crops)}
-    return out
-
-
-def evaluate_checkpoint(
-    checkpoint: str | Path,
+def evaluate_model(
+    loaded: LoadedModel,
     data_cfg: Mapping[str, Any],
-    out_dir: str | Path,
+    out_dir: str | Path | None = None,
     views: str | None = None,
-    average: str = "prob",
     batch_size: int = 8,
     num_workers: int = 2,
     device: str = "auto",
+    about: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Evaluate a training checkpoint on the ``test`` split of ``data_cfg``; saves ``results.json`` and
-    ``confusion.npy`` under ``out_dir`` and returns the metrics."""
-    from videoshift.data import build_dataset
+    """Evaluate a loaded model on the ``test`` split of ``data_cfg`` (its lists, root and labels), reading every
+    video with the model's recipe (``views`` overrides its clips x crops); returns the metrics.
 
-    dist_info = distributed.setup(device)
-    model, _ = load_trained(checkpoint, dist_info.device)
-    dataset = build_dataset(with_views(data_cfg, views), "test")
-    predictions = predict(model, eval_loader(dataset, dist_info, batch_size, num_workers), dist_info.device, average)
-    result = score(predictions, video_keys(dataset, predictions.indices))
-    if dist_info.is_main:
-        save_results(result, out_dir, getattr(dataset, "class_names", None))
-    return result
-
-
-@dataclass
-class VideoPrediction:
-    """The top-k ``(class name, probability)`` of one video, or the one-line reason it could not be read."""
-
-    video: str
-    top: list[tuple[str, float]] | None
-    error: str | None = None
-
-
-class _Tolerant(Dataset):
-    """Items of a dataset, with an unreadable file's error in place of its item."""
-
-    def __init__(self, dataset: Dataset) -> None:
-        self.dataset = dataset
-
-    def __len__(self) -> int:
-        return len(self.dataset)
-
-    def __getitem__(self, index: int) -> dict[str, Any]:
-        try:
-            return self.dataset[index]
-        except (OSError, ValueError, RuntimeError) as error:  # decoding failures of one file
-            return {"error": f"{type(error).__name__}: {error}".splitlines()[0], "index": index}
-
-
-def _collate(items: list[dict[str, Any]]) -> dict[str, Any]:
-    good = [item for item in items if "error" not in item]
-    batch = default_collate(good) if good else {}
-    batch["errors"] = [(item["index"], item["error"]) for item in items if "error" in item]
-    return batch
-
-
-def load_for_prediction(
-    checkpoint: str | Path | None, weights: str | None, device: torch.device
-) -> tuple[torch.nn.Module, dict[str, Any], list[str], str]:
-    """Model, data settings, class names and view averaging of a training checkpoint or named weights."""
-    if (checkpoint is None) == (weights is None):
-        raise ValueError("give exactly one of a checkpoint and a weights tag")
-    if checkpoint is not None:
-        model, ckpt = load_trained(checkpoint, device)
-        num_classes = int(ckpt["model_args"]["kwargs"]["num_classes"])
-        data_cfg = prediction_data_config(ckpt["config"]["data"], num_classes)
-        return model, data_cfg, list(ckpt.get("class_names") or []), ckpt["config"]["eval"]["average"]
-    from videoshift.models import create_model
-    from videoshift.models.weights import get_weights
-
-    spec = get_weights(weights)
-    model = create_model(spec.model, pretrained=spec.tag).to(device).eval()
-    data_cfg = {**spec.protocol.data_config(), "dataset": "video", "num_classes": spec.num_classes}
-    return model, data_cfg, spec.class_names(), "prob"
-
-
-def predict_files(
-    videos: Sequence[str | Path],
-    checkpoint: str | Path | None = None,
-    top_k: int = 5,
-    device: str = "auto",
-    *,
-    weights: str | None = None,
-    batch_size: int = 4,
-    num_workers: int = 0,
-    progress: Any = None,
-) -> list[VideoPrediction]:
-    """Top-``k`` classes of each video with the test protocol of the checkpoint or of the named ``weights``.
-
-    Videos are read and batched; a file that cannot be read gets its one-line error instead of a result and the
-    others carry on. A multi-label checkpoint gives each class its own sigmoid probability. ``progress(done,
-    total)`` is called after each batch.
+    With ``out_dir``, the main rank saves ``results.json`` (and ``confusion.npy``) there once everything has
+    succeeded, recording the model, its source, the recipe and ``about`` (e.g. the config) beside the metrics.
+    Synthetic data is rendered in memory at the model's own frames and size, so its recipe does not apply.
     """
     from videoshift.data import build_dataset
 
-    target = distributed.resolve_device(device)
-    model, data_cfg, names, average = load_for_prediction(checkpoint, weights, target)
-    results: list[VideoPrediction] = [VideoPrediction(str(v), None, "not run") for v in videos]
-    samples = [Sample(str(Path(v).resolve()), (0,)) for v in videos]
-    dataset = build_dataset(data_cfg, "test", samples=samples)
-    loader = DataLoader(_Tolerant(dataset), batch_size=batch_size, num_workers=num_workers, collate_fn=_collate)
-    done = 0
-    with torch.no_grad():
-        for batch in loader:
-            for index, error in batch["errors"]:
-                results[index] = VideoPrediction(str(videos[index]), None, error)
-            if "clip" in batch:
-                clips = batch["clip"].to(target)
-                clips = clips[:, None] if clips.ndim == 5 else clips
-                b, v = clips.shape[:2]
-                logits = model(clips.flatten(0, 1)).reshape(b, v, -1)
-                probs = average_views(logits, average, multi_label=bool(data_cfg.get("multi_label")))
-                for index, row in zip(batch["index"].tolist(), probs.cpu(), strict=True):
-                    values, classes = row.topk(min(top_k, row.numel()))
-                    top = [
-                        (names[c] if c < len(names) else str(c), p)
-                        for p, c in zip(values.tolist(), classes.tolist(), strict=True)
-                    ]
-                    results[index] = VideoPrediction(str(videos[index]), top)
-            done += len(batch["errors"]) + (b if "clip" in batch else 0)
-            if progress is not None:
-                progress(done, len(videos))
-    return results
-
-
-def prediction_data_config(data_cfg: Mapping[str, Any], num_classes: int) -> dict[str, Any]:
-    """A ``dataset: video`` data section with the test-time sampling and transform of a training config."""
-    keep = ("sampling", "test_sampling", "transform", "backend", "multi_label")
-    out = {k: copy.deepcopy(data_cfg[k]) for k in keep if k in data_cfg}
-    return {**out, "dataset": "video", "num_classes": num_classes}
+    recipe = loaded.recipe.with_views(views)
+    data_classes = data_cfg.get("num_classes")
+    if data_classes is not None and int(data_classes) != loaded.num_classes:
+        raise ValueError(f"the data has {data_classes} classes, the model {loaded.num_classes} ({loaded.source})")
+    dist_info = distributed.setup(device)
+    loaded.model.to(dist_info.device)
+    synthetic = data_cfg.get("dataset") == "synthetic"
+    dataset = build_dataset(data_cfg if synthetic else recipe.data_config(data_cfg), "test")
+    loader = eval_loader(dataset, dist_info, batch_size, num_workers)
+    predictions = predict(loaded.model, loader, dist_info.device, recipe.average)
+    result = score(predictions, video_keys(dataset, predictions.indices))
+    if out_dir is not None and dist_info.is_main:
+        record = {"model": loaded.name, "source": loaded.source, "recipe": recipe.to_dict(), **dict(about or {})}
+        names = getattr(dataset, "class_names", None) or loaded.class_names
+        save_results(result, out_dir, names, record)
+    return result
 
 
 def plot_comparison(rows: Sequence[Mapping[str, Any]], path: str | Path, title: str = "") -> None:

@@ -43,6 +43,7 @@ from videoshift.engine.loader import (
 from videoshift.engine.metrics import headline
 from videoshift.engine.optim import build_optimizer, build_scheduler
 from videoshift.engine.progress import Progress
+from videoshift.inference.recipe import Recipe
 
 log = logging.getLogger("videoshift.train")
 
@@ -126,6 +127,8 @@ class Trainer:
         first = self.train_set[0]
         self.model_args = model_arguments(cfg, int(self.train_set.num_classes), int(first["clip"].shape[1]))  # C,T,H,W
         self.model = build_model(self.model_args)
+        names = list(getattr(self.train_set, "class_names", None) or []) or None
+        self.recipe = Recipe.from_training(cfg, int(self.train_set.num_classes), names, self.model)
         if cfg["model"]["checkpoint"]:
             from videoshift.models import load_checkpoint
 
@@ -182,6 +185,7 @@ class Trainer:
             "model": self.model.state_dict(),
             "config": dict(self.cfg),
             "class_names": list(getattr(self.train_set, "class_names", None) or []),
+            "recipe": self.recipe.to_dict(),  # how the model reads a video: every command that runs it reads this
             "optimizer": self.optimizer.state_dict(),
             "scheduler": self.scheduler.state_dict(),
             "scaler": self.scaler.state_dict(),

@@ -46,6 +46,7 @@ class Recognizer(Protocol):
 
     Attributes:
         num_features: width of the pooled clip feature that ``forward_head(..., pre_logits=True)`` returns.
+        num_classes: outputs of the classifier (0 without one).
         num_frames: frames per clip the model is built for.
         head_keys: state-dict key prefixes of the classifier, which a checkpoint of another task may lack or
             size differently (the loader re-initialises them) and which get the head's learning rate.
@@ -57,6 +58,7 @@ class Recognizer(Protocol):
     """
 
     num_features: int
+    num_classes: int
     num_frames: int
     head_keys: tuple[str, ...]
     imagenet_weights: str | None

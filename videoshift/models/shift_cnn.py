@@ -206,6 +206,11 @@ class ShiftCNN(nn.Module):
         return ("head.fc",)
 
     @property
+    def num_classes(self) -> int:
+        """Outputs of the classifier (0 without one)."""
+        return self.head.fc.out_features if isinstance(self.head.fc, nn.Linear) else 0
+
+    @property
     def mixes_frames(self) -> bool:
         """Whether frames meet before the consensus: a shift in some block, temporal pooling or non-local blocks."""
         shifted = any(hasattr(block, "shift") for stage in residual_stages(self.backbone) for _, block in stage)

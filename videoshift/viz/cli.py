@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from videoshift.inference.arguments import add_source_arguments
+
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     """Add the ``viz`` command with its ``cam`` and ``shift`` figures."""
@@ -18,14 +20,15 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     cam = figures.add_parser(
         "cam",
         help="Grad-CAM heat maps of a video: PNG strip with top-5 bars, GIF, MP4",
-        description="Grad-CAM over time of the clip the model sees of VIDEO (its test sampling, one centre crop). "
+        description="Grad-CAM over time of the clip the model sees of VIDEO (its recipe's sampling, one centre crop). "
         "Writes OUT/STEM_cam.png, .gif and .mp4.",
     )
     cam.add_argument("video", type=Path)
-    cam.add_argument("--checkpoint", required=True, type=Path, help="training checkpoint, or weights with --config")
-    cam.add_argument("--config", help="config (file or built-in name) whose model the weights of --checkpoint fit")
+    add_source_arguments(cam)
     cam.add_argument("--class", dest="target", metavar="NAME|ID", help="class to explain (default: the top-1)")
-    cam.add_argument("--compare", type=Path, metavar="CKPT2", help="a second model, drawn below the first")
+    cam.add_argument(
+        "--compare", metavar="TAG|DIR|FILE", help="a second model (as --weights takes it), drawn below the first"
+    )
     cam.add_argument("--compare-config", metavar="CONFIG2", help="config of --compare's weights")
     cam.add_argument("--out", type=Path, default=Path("viz"), help="output folder (default: viz)")
     cam.add_argument("--fps", type=int, default=4, help="frames per second of the GIF and MP4 (default: 4)")
@@ -53,18 +56,21 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def run_cam(args: argparse.Namespace) -> int:
     """Explain VIDEO with one model (or two, with --compare) and write the figures."""
-    from videoshift.viz.cam_video import explain_video, load_model, write_cam_outputs
+    from videoshift.inference.arguments import load_from_args, say_loaded, source_label
+    from videoshift.inference.sources import load_model
+    from videoshift.viz.cam_video import explain_video, write_cam_outputs
 
     if args.compare_config and not args.compare:
-        raise ValueError("--compare-config needs --compare CKPT2")
+        raise ValueError("--compare-config needs --compare")
     if not 0.0 <= args.alpha <= 1.0:
         raise ValueError(f"--alpha must be in [0, 1], got {args.alpha}")
-    runs = [(args.checkpoint, args.config)] + ([(args.compare, args.compare_config)] if args.compare else [])
-    panels = []
-    for checkpoint, config in runs:
-        loaded = load_model(checkpoint, config, args.device)
-        title = f"{loaded.name}\n{Path(checkpoint).parent.name}/{Path(checkpoint).name}"  # run folder / file
-        panels.append(explain_video(args.video, loaded, args.target, title))
+    loaded = load_from_args(args, args.device)
+    panels = [explain_video(args.video, loaded, args.target, f"{loaded.name}\n{source_label(args)}")]
+    if args.compare:
+        second = load_model(weights=args.compare, config=args.compare_config, device=args.device)
+        say_loaded(second)
+        compare = argparse.Namespace(weights=args.compare, checkpoint=None)
+        panels.append(explain_video(args.video, second, args.target, f"{second.name}\n{source_label(compare)}"))
     for panel in panels:
         top = ", ".join(f"{panel.class_name(c)} {p:.3f}" for c, p in panel.result.top(5))
         print(f"{panel.title.splitlines()[0]}: Grad-CAM of {panel.class_name(panel.result.target)!r}; top-5: {top}")

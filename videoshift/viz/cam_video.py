@@ -136,7 +136,7 @@ def read_clip(video: str | Path, data_cfg: Mapping[str, Any]) -> torch.Tensor:
 
 def clip_frames(clip: torch.Tensor, data_cfg: Mapping[str, Any]) -> np.ndarray:
     """De-normalised ``uint8 (T, H, W, 3)`` frames of a clip read with ``data_cfg``'s transform."""
-    from videoshift.data.transforms import TransformConfig
+    from videoshift.data.settings import TransformConfig
 
     transform = TransformConfig.from_mapping(data_cfg.get("transform"))
     return denormalise(clip, transform.mean, transform.std)

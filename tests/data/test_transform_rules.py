@@ -14,7 +14,8 @@ from torchvision.transforms import v2
 from torchvision.transforms.v2 import functional as F
 
 from videoshift.data.label_maps import read_label_map, write_label_map
-from videoshift.data.transforms import ClipTransform, MultiScaleCrop, TransformConfig, mirror_label, three_crop
+from videoshift.data.settings import TransformConfig
+from videoshift.data.transforms import ClipTransform, MultiScaleCrop, mirror_label, three_crop
 
 HEIGHT, WIDTH = 64, 86
 

@@ -4,7 +4,8 @@ import torch
 from torchvision import tv_tensors
 from torchvision.transforms import v2
 
-from videoshift.data.transforms import ClipTransform, MultiScaleCrop, TransformConfig, mirror_label, three_crop
+from videoshift.data.settings import TransformConfig
+from videoshift.data.transforms import ClipTransform, MultiScaleCrop, mirror_label, three_crop
 
 
 def static_clip(t=4, h=40, w=50, seed=0) -> torch.Tensor:

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import torch
 import yaml
-from engine_standins import tiny_config
+from engine_standins import DELAY_VARIABLE, tiny_config
 
 from videoshift.engine import checkpointing
 
@@ -35,10 +35,11 @@ TORCHRUN = (sys.executable, "-m", "torch.distributed.run")
 ONE_NODE_TWO_PROCESSES = (*TORCHRUN, "--standalone", "--nproc_per_node", "2")
 
 
-def _train(config, work_dir, *extra, launcher=(sys.executable,)):
+def _train(config, work_dir, *extra, launcher=(sys.executable,), delay=0.0):
+    """Train ``config`` in a subprocess; ``delay``: seconds the stand-in data sleeps per item."""
     return subprocess.Popen(
         [*launcher, str(SCRIPT), "train", str(config), "--work-dir", str(work_dir), *extra],
-        env=ENV,
+        env={**ENV, DELAY_VARIABLE: str(delay)},
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -94,13 +95,12 @@ def test_sigkill_then_resume_ends_with_the_same_weights(tmp_path, processes):
     total_steps = 4 * 32 // (4 * processes)  # 4 epochs of 32 items, batch 4 per process
     config = _write_config(
         tmp_path / "tiny.yaml",
-        data={"delay": 0.02},
         model={"kwargs": {"dropout": 0.3}},
         train={"epochs": 4, "checkpoint_every": 3, "num_workers": 1},
     )
-    _finish(_train(config, tmp_path / "ref", launcher=launcher))
+    _finish(_train(config, tmp_path / "ref", launcher=launcher, delay=0.02))
 
-    victim = _train(config, tmp_path / "killed", launcher=launcher)
+    victim = _train(config, tmp_path / "killed", launcher=launcher, delay=0.02)
     latest = tmp_path / "killed" / "tiny" / "latest.pth"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -115,7 +115,7 @@ def test_sigkill_then_resume_ends_with_the_same_weights(tmp_path, processes):
     assert killed_at["global_step"] < total_steps, "the run finished before it was killed"
     assert len(killed_at["rng"]) == killed_at["world_size"] == processes
 
-    _finish(_train(config, tmp_path / "killed", "--resume", launcher=launcher))
+    _finish(_train(config, tmp_path / "killed", "--resume", launcher=launcher, delay=0.02))
     ref = checkpointing.load(tmp_path / "ref" / "tiny" / "latest.pth")
     resumed = checkpointing.load(latest)
     assert resumed["global_step"] == ref["global_step"] == total_steps

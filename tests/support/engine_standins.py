@@ -6,6 +6,7 @@ Run as a script, it registers the stand-in model, routes ``build_datasets`` to t
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 
@@ -14,6 +15,7 @@ from torch import nn
 from torch.utils.data import Dataset
 
 MODEL_NAME = "engine_test_net"
+DELAY_VARIABLE = "ENGINE_STANDIN_DELAY"  # seconds each stand-in item sleeps, to slow a subprocess run enough to kill it
 
 
 class TinyRecognizer(nn.Module):
@@ -104,7 +106,7 @@ def register(monkeypatch=None) -> None:
 
 def tiny_datasets(data_cfg) -> tuple[TinyMotion, TinyMotion]:
     n = data_cfg.get("synthetic", {})
-    delay = float(data_cfg.get("delay", 0.0))
+    delay = float(os.environ.get(DELAY_VARIABLE, "0"))  # not a data key: configs hold only the schema's keys
     return TinyMotion(n.get("num_train", 32), "train", delay=delay), TinyMotion(
         n.get("num_val", 16), "val", delay=delay
     )

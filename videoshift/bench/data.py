@@ -208,7 +208,8 @@ def loader_clips_per_s(videos: Sequence[Path], reader: VideoReader, sampling: st
     """Clips/s of a training ``ListDataset`` over ``videos`` (decode, sample, transform) through a DataLoader."""
     from videoshift.data.annotations import Sample
     from videoshift.data.datasets import ListDataset
-    from videoshift.data.transforms import ClipTransform, TransformConfig
+    from videoshift.data.settings import TransformConfig
+    from videoshift.data.transforms import ClipTransform
 
     warmup = max(1, settings.workers)
     count = settings.batch * (warmup + settings.batches)

@@ -30,12 +30,12 @@ from videoshift.data.label_maps import (
 )
 from videoshift.data.readers import RawFrameReader, VideoReader, VideoReadError, get_reader
 from videoshift.data.samplers import FrameSampler, build_sampler
+from videoshift.data.settings import DATA_DEFAULTS, DATASETS, ON_ERROR, SYNTHETIC_DEFAULTS, TransformConfig
 from videoshift.data.synthetic import CLASS_NAMES, SyntheticMotionDataset
 from videoshift.data.synthetic import FLIP_PAIRS as SYNTHETIC_FLIP_PAIRS
-from videoshift.data.transforms import ClipTransform, TransformConfig
+from videoshift.data.transforms import ClipTransform
 
 SPLITS = ("train", "val", "test")
-ON_ERROR = ("raise", "skip")
 MAX_CONSECUTIVE_SKIPS = 50
 MAX_WORKER_SLOTS = 256
 NAMED_FLIP_PAIRS = {"sthv1": SSV1_FLIP_PAIRS, "sthv2": SSV2_FLIP_PAIRS, "synthetic": SYNTHETIC_FLIP_PAIRS}
@@ -178,34 +178,36 @@ def build_dataset(cfg: Mapping[str, Any], split: str, samples: Sequence[Sample] 
 
     ``samples`` replaces the split's list file (e.g. the videos a user asks ``predict`` about).
 
-    See BRIEF "Data" for the keys. Extra keys: ``backend`` (video decoding backend, default "pyav"). Paths in a
-    list are relative to ``root`` (default: the list's folder). Flip label pairs default to those found in the
+    Every key, its default and its meaning are listed in ``docs/config.md`` (made from
+    :mod:`videoshift.engine.schema`); keys left out take the defaults of :mod:`videoshift.data.settings`. Paths in
+    a list are relative to ``root`` (default: the list's folder). Flip label pairs default to those found in the
     label map's names (see :func:`~videoshift.data.label_maps.flip_pairs_from_names`); ``flip_pairs`` may also
     name a set: "sthv1", "sthv2", "synthetic".
     """
     if split not in SPLITS:
         raise ValueError(f"split must be one of {SPLITS}, got {split!r}")
-    kind = cfg.get("dataset", "video")
+    cfg = {**DATA_DEFAULTS, **cfg}
+    kind = cfg["dataset"]
     train = split == "train"
     if kind == "synthetic":
         return _build_synthetic(cfg, split)
-    if kind not in ("video", "rawframes"):
-        raise ValueError(f"data.dataset must be 'synthetic', 'video' or 'rawframes', got {kind!r}")
+    if kind not in DATASETS:
+        raise ValueError(f"data.dataset must be one of {DATASETS}, got {kind!r}")
     list_key = {"train": "train_list", "val": "val_list", "test": "test_list"}[split]
     list_path = cfg.get(list_key) or (cfg.get("val_list") if split == "test" else None)
     if not list_path and samples is None:
         raise ValueError(f"data.{list_key} is required for split {split!r}")
     num_classes, class_names = _classes(cfg)
     rawframes = kind == "rawframes"
-    with_offset = bool(cfg.get("with_offset", False))
+    with_offset = bool(cfg["with_offset"])
     if samples is None:
         samples = read_list(list_path, rawframes=rawframes, with_offset=with_offset, num_classes=num_classes)
     if rawframes:
-        start_index = int(cfg.get("start_index", 1))
-        reader: VideoReader = RawFrameReader(cfg.get("filename_tmpl", "img_{:05d}.jpg"), start_index)
+        start_index = int(cfg["start_index"])
+        reader: VideoReader = RawFrameReader(cfg["filename_tmpl"], start_index)
     else:
         start_index = 0
-        reader = get_reader(cfg.get("backend", "pyav"))
+        reader = get_reader(cfg["backend"])
     sampler = build_sampler(cfg.get("sampling", {"type": "tsn"}) if train else eval_sampling(cfg), test_mode=not train)
     transform_cfg = TransformConfig.from_mapping(cfg.get("transform"))
     transform = ClipTransform(transform_cfg, train=train, flip_map=_flip_map(transform_cfg, class_names))
@@ -216,9 +218,9 @@ def build_dataset(cfg: Mapping[str, Any], split: str, samples: Sequence[Sample] 
         sampler,
         transform,
         num_classes=num_classes,
-        multi_label=bool(cfg.get("multi_label", False)),
+        multi_label=bool(cfg["multi_label"]),
         class_names=class_names,
-        on_error=cfg.get("on_error", "raise"),
+        on_error=cfg["on_error"],
         start_index=start_index,
     )
 
@@ -226,7 +228,7 @@ def build_dataset(cfg: Mapping[str, Any], split: str, samples: Sequence[Sample] 
 def _build_synthetic(cfg: Mapping[str, Any], split: str) -> SyntheticMotionDataset:
     """In-memory synthetic motion data; the transform defaults to the clip size with a centre crop, and flips swap
     the mirrored classes (right/left, clockwise/anticlockwise) unless ``flip_pairs`` says otherwise."""
-    synthetic = {"num_train": 600, "num_val": 200, "num_frames": 8, "size": 64, "seed": 0, **cfg.get("synthetic", {})}
+    synthetic = {**SYNTHETIC_DEFAULTS, **(cfg.get("synthetic") or {})}
     size = int(synthetic["size"])
     defaults = {"input_size": size, "short_side": size, "train_crop": "center"}
     transform_cfg = TransformConfig.from_mapping(cfg.get("transform"), **defaults)

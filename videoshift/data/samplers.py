@@ -190,6 +190,7 @@ class DenseSampler(FrameSampler):
 
 
 SAMPLERS: dict[str, type[FrameSampler]] = {"tsn": TSNSampler, "uniform": UniformSampler, "dense": DenseSampler}
+DEFAULT_SAMPLER = "tsn"  # the type of a sampling section that names none
 
 
 def build_sampler(cfg: Mapping[str, Any], *, test_mode: bool) -> FrameSampler:
@@ -199,7 +200,7 @@ def build_sampler(cfg: Mapping[str, Any], *, test_mode: bool) -> FrameSampler:
     ``num_clips``, ``twice_sample``, ``out_of_bound``). For ``dense``, ``num_frames`` is accepted as ``clip_len``.
     """
     cfg = dict(cfg)
-    kind = cfg.pop("type", "tsn")
+    kind = cfg.pop("type", DEFAULT_SAMPLER)
     if kind not in SAMPLERS:
         raise ValueError(f"sampling type must be one of {sorted(SAMPLERS)}, got {kind!r}")
     if kind == "dense" and "num_frames" in cfg:

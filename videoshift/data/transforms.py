@@ -11,7 +11,6 @@ Output: training ``(C, T, H, W)`` float32; test ``(crops, C, T, H, W)`` (one vie
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, fields
 from typing import Any
 
 import torch
@@ -19,10 +18,7 @@ from torchvision import tv_tensors
 from torchvision.transforms import v2
 from torchvision.transforms.v2 import functional as F
 
-IMAGENET_MEAN = (0.485, 0.456, 0.406)
-IMAGENET_STD = (0.229, 0.224, 0.225)
-TRAIN_CROPS = ("random_resized", "multiscale", "center")
-TEST_CROPS = (1, 3, 10)
+from videoshift.data.settings import TransformConfig
 
 
 class MultiScaleCrop(v2.Transform):
@@ -75,42 +71,6 @@ def three_crop(video: torch.Tensor, size: int) -> list[torch.Tensor]:
     else:
         top, left = [(height - size) // 2] * 3, [0, (width - size) // 2, width - size]
     return [F.crop(video, t, lft, size, size) for t, lft in zip(top, left, strict=True)]
-
-
-@dataclass(frozen=True)
-class TransformConfig:
-    """The ``transform`` section of a data config (see BRIEF "Data"); unknown keys raise ``ValueError``."""
-
-    input_size: int = 224
-    short_side: int = 256
-    train_crop: str = "random_resized"
-    crop_scale: tuple[float, float] = (0.08, 1.0)
-    flip: bool = True
-    flip_pairs: Any = None
-    autoaugment: Any = False  # false | "rand" (or true) | "auto"
-    random_erasing: float = 0.0
-    mean: tuple[float, ...] = IMAGENET_MEAN
-    std: tuple[float, ...] = IMAGENET_STD
-    test_crops: int = 1
-
-    @classmethod
-    def from_mapping(cls, cfg: Mapping[str, Any] | None, **defaults: Any) -> TransformConfig:
-        """Build from a config mapping; ``defaults`` fill keys the mapping leaves out."""
-        values = {**defaults, **dict(cfg or {})}
-        names = {f.name for f in fields(cls)}
-        unknown = sorted(set(values) - names)
-        if unknown:
-            raise ValueError(f"unknown transform keys: {unknown}")
-        config = cls(**{k: (tuple(v) if isinstance(v, list) else v) for k, v in values.items()})
-        if config.train_crop not in TRAIN_CROPS:
-            raise ValueError(f"transform.train_crop must be one of {TRAIN_CROPS}, got {config.train_crop!r}")
-        if config.test_crops not in TEST_CROPS:
-            raise ValueError(f"transform.test_crops must be one of {TEST_CROPS}, got {config.test_crops!r}")
-        if config.autoaugment not in (False, None, True, "rand", "auto"):
-            raise ValueError(f"transform.autoaugment must be false, 'rand' or 'auto', got {config.autoaugment!r}")
-        if not 0.0 <= config.random_erasing <= 1.0:
-            raise ValueError(f"transform.random_erasing must be a probability, got {config.random_erasing}")
-        return config
 
 
 def mirror_label(label: torch.Tensor, flip_map: Mapping[int, int]) -> torch.Tensor:

@@ -143,7 +143,8 @@ def stream_predictions(
     """
     import torch
 
-    from videoshift.data.transforms import ClipTransform, TransformConfig
+    from videoshift.data.settings import TransformConfig
+    from videoshift.data.transforms import ClipTransform
     from videoshift.deploy.stream import Stream
     from videoshift.engine.runner import load_trained
 

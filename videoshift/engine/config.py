@@ -1,10 +1,11 @@
 """Run configurations: YAML files over built-in defaults, ``--set key=value`` overrides, validation.
 
-A configuration is a plain nested dict with the sections of :data:`DEFAULTS` (``model``, ``data``, ``optim``,
-``schedule``, ``train``, ``eval``) plus a few top-level keys. Loading merges the YAML file over the defaults,
-then applies the overrides (values parsed as YAML, so ``train.epochs=3`` is an int and ``optim.betas=[0.9,0.99]``
-a list), and validates the keys so that a typo fails loudly instead of being ignored. The ``data`` section is
-validated by the data package when datasets are built.
+A configuration is a plain nested dict with the sections of :mod:`videoshift.engine.schema` (``model``, ``data``,
+``optim``, ``schedule``, ``train``, ``eval``) plus a few top-level keys; ``docs/config.md`` lists every key with its
+default and meaning. Loading merges the YAML file over the defaults, then applies the overrides (values parsed as
+YAML, so ``train.epochs=3`` is an int and ``optim.betas=[0.9,0.99]`` a list), and validates the keys of every
+section, ``data`` and its nested sections included, so that a typo (``data.test_samplng``) fails loudly, naming the
+closest valid key, instead of being ignored.
 
 A config may also hold ``experiments``: a list of ``{name, set: {key: value}}`` entries, each one a run of the
 same base config with its own overrides (the built-in synthetic comparison uses this). Command-line overrides
@@ -22,68 +23,11 @@ from typing import Any
 
 import yaml
 
+from videoshift.engine import schema
+
 DEFAULT_CONFIG_NAME = "synthetic_default"
 
-DEFAULTS: dict[str, Any] = {
-    "name": None,  # run name; defaults to the config file's stem
-    "description": None,
-    "paper": {
-        "row": None,  # the videoshift.models.papers row it reproduces, e.g. "TPS Table 3: PST-T (IN-1K, 3x1)"
-        "dataset": None,  # which of the row's top-1 values: sthv1 | sthv2 | k400 | diving48
-    },
-    "model": {
-        "name": None,  # a registered model (videoshift.models.list_models())
-        "num_frames": None,  # frames the model expects; None: data.sampling.num_frames
-        "pretrained": False,
-        "checkpoint": None,  # weights to start from (strict loader, head may be re-sized)
-        "kwargs": {},  # passed to create_model (architecture overrides, drop_path_rate, dropout, backbone, …)
-    },
-    "data": {},  # the data package's section (see videoshift.data.build_dataset)
-    "optim": {
-        "name": "adamw",  # adamw | sgd
-        "lr": 1e-3,  # at the reference batch size (per-process batch × processes × accumulate)
-        "weight_decay": 0.02,
-        "betas": [0.9, 0.999],
-        "momentum": 0.9,
-        "nesterov": False,
-        "param_groups": "tps",  # tps: no decay for norms/biases/no_weight_decay(); tsm: the TSM policies
-        "backbone_lr_mult": 1.0,  # learning-rate multiplier of everything but the classifier head
-        "fc_lr5": False,  # tsm groups: head weight ×5 and head bias ×10 learning rate (fine-tuning)
-    },
-    "schedule": {
-        "name": "cosine",  # cosine | step | constant
-        "warmup_epochs": 0.0,  # linear warm-up, updated every iteration
-        "warmup_start_factor": 0.01,
-        "min_lr_factor": 0.0,  # cosine floor as a fraction of the base lr
-        "milestones": [],  # step: epochs at which the lr is multiplied by gamma
-        "gamma": 0.1,
-    },
-    "train": {
-        "epochs": 30,
-        "batch_size": 8,  # per process
-        "accumulate": 1,  # gradient accumulation steps per optimizer step
-        "label_smoothing": 0.0,
-        "clip_grad_norm": None,
-        "amp": "none",  # none | bf16 | fp16 (fp16 on GPU only, with a GradScaler)
-        "grad_checkpointing": False,
-        "sync_bn": False,  # convert BatchNorm to SyncBatchNorm under DDP
-        "num_workers": 2,
-        "seed": 0,
-        "deterministic": False,
-        "device": "auto",  # auto | cpu | cuda | cuda:N
-        "threads": None,  # torch.set_num_threads (CPU), None keeps torch's default
-        "checkpoint_every": 0,  # also checkpoint every N optimizer steps inside an epoch (0: epoch ends only)
-        "eval_every": 1,  # evaluate every N epochs (and after the last)
-        "log_every": 10,  # plain log line every N steps when not on a terminal
-    },
-    "eval": {
-        "batch_size": None,  # None: train.batch_size
-        "average": "prob",  # prob (mean of softmax over views) | score (mean of logits)
-    },
-    "experiments": None,
-    "parallel_runs": 1,  # runs of the experiments trained at once, each in its own process (one machine)
-    "overrides": [],  # the command line's --set values; applied last, also over each experiment's own settings
-}
+DEFAULTS: dict[str, Any] = schema.defaults()  # every section's defaults but data's (build_dataset applies those)
 
 
 class _Loader(yaml.SafeLoader):
@@ -100,9 +44,6 @@ _Loader.add_implicit_resolver(
 def parse_yaml(text: str) -> Any:
     """Parse YAML text safely, with YAML 1.2 style exponent floats."""
     return yaml.load(text, Loader=_Loader)
-
-
-_FREE_FORM = {("model", "kwargs"), ("data",)}  # sections whose keys are checked elsewhere
 
 
 def deep_merge(base: Mapping[str, Any], update: Mapping[str, Any]) -> dict[str, Any]:
@@ -159,28 +100,22 @@ def apply_overrides(cfg: Mapping[str, Any], overrides: Iterable[str]) -> dict[st
 
 
 def validate_config(cfg: Mapping[str, Any]) -> None:
-    """Raise ``ValueError`` naming every unknown key and the bad values the engine itself would misuse."""
-    unknown = sorted(_unknown_keys(cfg, DEFAULTS, ()))
+    """Raise ``ValueError`` naming every unknown key (with the closest valid one) and the bad values the engine
+    itself would misuse."""
+    unknown = schema.unknown_keys(cfg)
     if unknown:
-        raise ValueError(f"unknown config keys: {', '.join(unknown)}")
-    choices = {
-        ("optim", "name"): ("adamw", "sgd"),
-        ("optim", "param_groups"): ("tps", "tsm"),
-        ("schedule", "name"): ("cosine", "step", "constant"),
-        ("train", "amp"): ("none", "bf16", "fp16"),
-        ("eval", "average"): ("prob", "score"),
-    }
-    for (section, key), allowed in choices.items():
-        if cfg[section][key] not in allowed:
-            raise ValueError(f"{section}.{key} must be one of {allowed}, got {cfg[section][key]!r}")
+        raise ValueError("; ".join(unknown))
+    bad = schema.bad_choices(cfg)
+    if bad:
+        raise ValueError("; ".join(bad))
     for key in ("epochs", "batch_size", "accumulate", "eval_every", "log_every"):
         if not isinstance(cfg["train"][key], int) or cfg["train"][key] < 1:
             raise ValueError(f"train.{key} must be a positive integer, got {cfg['train'][key]!r}")
     if not cfg["experiments"] and not cfg["model"]["name"]:
         raise ValueError("model.name is required (a registered model, see videoshift.models.list_models())")
-    for entry in cfg["experiments"] or ():
-        if not isinstance(entry, Mapping) or not entry.get("name") or set(entry) - {"name", "set"}:
-            raise ValueError(f"each experiments entry needs a name and optional 'set' overrides, got {entry!r}")
+    for index, entry in enumerate(cfg["experiments"] or ()):
+        if not entry.get("name") or not isinstance(entry.get("set") or {}, Mapping):
+            raise ValueError(f"experiments[{index}] needs a name and optional 'set' overrides, got {entry!r}")
     if cfg["paper"]["row"] is not None:
         paper_top1(cfg)
 
@@ -200,20 +135,6 @@ def paper_top1(cfg: Mapping[str, Any]) -> float | None:
     if dataset not in row.top1:
         raise ValueError(f"paper.dataset must be one of {sorted(row.top1)} for row {row.key!r}, got {dataset!r}")
     return row.top1[dataset]
-
-
-def _unknown_keys(cfg: Mapping[str, Any], schema: Mapping[str, Any], prefix: tuple[str, ...]) -> list[str]:
-    found = []
-    for key, value in cfg.items():
-        path = (*prefix, key)
-        if key not in schema:
-            found.append(".".join(path))
-        elif isinstance(schema[key], dict) and path not in _FREE_FORM:
-            if not isinstance(value, Mapping):
-                found.append(f"{'.'.join(path)} (must be a section)")
-            else:
-                found.extend(_unknown_keys(value, schema[key], path))
-    return found
 
 
 def builtin_config_path(name: str) -> Path:
@@ -258,7 +179,11 @@ def load_config(path_or_name: str | Path | None = None, overrides: Iterable[str]
     cfg["overrides"] = overrides
     if cfg["name"] is None:
         cfg["name"] = path.stem
-    validate_config(cfg)
+    try:
+        validate_config(cfg)
+        experiment_configs(cfg)  # each experiment's own settings are checked now, not when its run starts
+    except ValueError as error:
+        raise ValueError(f"{path}: {error}") from error
     return cfg
 
 
@@ -269,11 +194,14 @@ def experiment_configs(cfg: Mapping[str, Any]) -> list[dict[str, Any]]:
     runs = []
     for entry in cfg["experiments"]:
         run = copy.deepcopy({k: v for k, v in cfg.items() if k != "experiments"})
-        for key, value in (entry.get("set") or {}).items():
-            set_path(run, key, value)
-        run = apply_overrides(run, cfg.get("overrides") or ())  # the command line wins over the experiment
-        run["name"], run["experiments"] = entry["name"], None
-        validate_config(run)
+        try:
+            for key, value in (entry.get("set") or {}).items():
+                set_path(run, key, value)
+            run = apply_overrides(run, cfg.get("overrides") or ())  # the command line wins over the experiment
+            run["name"], run["experiments"] = entry["name"], None
+            validate_config(run)
+        except ValueError as error:
+            raise ValueError(f"experiment {entry['name']!r}: {error}") from error
         runs.append(run)
     return runs
 

@@ -18,7 +18,6 @@ from typing import Any
 AVERAGES = ("prob", "logit")
 TEST_TRANSFORM_KEYS = ("input_size", "short_side", "mean", "std", "test_crops")
 """The transform settings that decide what a model sees at test time (the others are training augmentations)."""
-DEFAULT_SYNTHETIC_SIZE = 64  # the synthetic data's frame size when a config leaves it out (data/datasets.py)
 
 
 def parse_views(views: str) -> tuple[int, int]:
@@ -53,7 +52,7 @@ class Recipe:
 
     def __post_init__(self) -> None:
         from videoshift.data.samplers import build_sampler
-        from videoshift.data.transforms import TransformConfig
+        from videoshift.data.settings import TransformConfig
 
         if self.num_classes < 1:
             raise ValueError(f"a recipe needs num_classes >= 1, got {self.num_classes}")
@@ -84,13 +83,13 @@ class Recipe:
         ``videoshift data synth`` writes); ``model`` supplies those frames.
         """
         from videoshift.data.datasets import eval_sampling
-        from videoshift.data.transforms import TransformConfig
+        from videoshift.data.settings import SYNTHETIC_DEFAULTS, TransformConfig
 
         data = copy.deepcopy(dict(data))
         defaults: dict[str, Any] = {}
         sampling = eval_sampling(data)
         if data.get("dataset") == "synthetic":
-            size = int({"size": DEFAULT_SYNTHETIC_SIZE, **dict(data.get("synthetic") or {})}["size"])
+            size = int({**SYNTHETIC_DEFAULTS, **dict(data.get("synthetic") or {})}["size"])
             defaults = {"input_size": size, "short_side": size}
             if "sampling" not in data and "test_sampling" not in data and model is not None:
                 segment = int(getattr(model, "segment_frames", 1))
@@ -127,7 +126,7 @@ class Recipe:
     def for_frames(cls, num_frames: int, num_classes: int, size: int = 224) -> Recipe:
         """A plain recipe for weights that came without one: TSN sampling of ``num_frames``, a resize of the short
         side to ``size * 8 / 7`` and one centre crop of ``size``, ImageNet statistics."""
-        from videoshift.data.transforms import IMAGENET_MEAN, IMAGENET_STD
+        from videoshift.data.settings import IMAGENET_MEAN, IMAGENET_STD
 
         transform = {
             "input_size": size,

@@ -268,7 +268,9 @@ def _config_model(cfg: Mapping[str, Any]) -> tuple[str, dict[str, Any], Recipe |
     names = _class_names_here(data)
     num_classes, _ = _classes({**data, "label_map": data.get("label_map") if names is not None else None})
     if data.get("dataset") == "synthetic":
-        frames, recipe = int({"num_frames": 8, **dict(data.get("synthetic") or {})}["num_frames"]), None
+        from videoshift.data.settings import SYNTHETIC_DEFAULTS
+
+        frames, recipe = int({**SYNTHETIC_DEFAULTS, **dict(data.get("synthetic") or {})}["num_frames"]), None
     else:
         recipe = Recipe.from_data_config(data, num_classes, names, cfg["eval"]["average"])
         frames = recipe.frames_per_view

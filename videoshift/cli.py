@@ -1,11 +1,15 @@
 """The ``videoshift`` command line: a thin layer over the library's functions.
 
 Errors in the user's input (``ValueError`` and ``OSError`` and their subclasses: unreadable videos, bad list
-lines, unknown config keys, missing checkpoint keys) reach the user one way: a one-line message naming the bad
-file, line or argument, and exit code 2; ``--debug`` shows the traceback instead.
+lines, unknown config keys, unknown models and model keywords, missing files, checkpoints that do not fit the
+model) reach the user one way, through :func:`main`: one line ``videoshift COMMAND: error: ...`` naming the bad
+file, line or argument, and exit code 2, as argparse reports a bad flag; ``--debug`` shows the traceback
+instead. Commands raise; none prints its own errors.
 
 Each sub-package that owns a command exposes ``add_parser(subparsers)``; this module only wires
-them together, so that every command's logic and tests live next to the code it drives.
+them together, so that every command's logic and tests live next to the code it drives. Building the parser and
+parsing import no torch (nor timm, PyAV, matplotlib, Gradio, ONNX): the ``cli`` modules import what a command
+needs inside the function that runs it, so ``--help`` and argument errors are instant.
 """
 
 from __future__ import annotations
@@ -63,5 +67,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ValueError, OSError) as error:  # bad input: a file, a list line, an argument, a config key
         if args.debug:
             raise
-        print(f"videoshift {args.command}: error: {error}", file=sys.stderr)
+        message = " ".join(str(error).splitlines())  # one line, whatever the message
+        print(f"videoshift {args.command}: error: {message}", file=sys.stderr)
         return 2

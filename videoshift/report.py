@@ -12,14 +12,21 @@ import os
 import platform
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import torch
+if TYPE_CHECKING:
+    import torch
 
 
-def environment(device: torch.device | str = "cpu", dtype: torch.dtype = torch.float32) -> dict[str, Any]:
-    """What the numbers were measured on: versions, device name, threads, dtype."""
+def environment(device: torch.device | str = "cpu", dtype: torch.dtype | None = None) -> dict[str, Any]:
+    """What the numbers were measured on: versions, device name, threads, dtype (default float32).
+
+    torch is imported here, not with the module: the commands import this module to add their output options.
+    """
+    import torch
+
     device = torch.device(device)
+    dtype = torch.float32 if dtype is None else dtype
     name = torch.cuda.get_device_name(device) if device.type == "cuda" else (platform.processor() or platform.machine())
     return {
         "torch": torch.__version__,

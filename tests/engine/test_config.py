@@ -8,20 +8,8 @@ from videoshift.engine.config import (
     experiment_configs,
     load_config,
     paper_top1,
-    parse_override,
     validate_config,
 )
-
-
-def test_override_values_are_parsed_as_yaml():
-    assert parse_override("train.epochs=3") == ("train.epochs", 3)
-    assert parse_override("optim.lr=1e-3") == ("optim.lr", 1e-3)
-    assert parse_override("optim.betas=[0.9, 0.99]") == ("optim.betas", [0.9, 0.99])
-    assert parse_override("train.clip_grad_norm=null") == ("train.clip_grad_norm", None)
-    assert parse_override("model.name=pst_t") == ("model.name", "pst_t")
-    assert parse_override("train.deterministic=true") == ("train.deterministic", True)
-    with pytest.raises(ValueError, match="key=value"):
-        parse_override("train.epochs")
 
 
 def test_overrides_create_sections_and_merge_mappings():

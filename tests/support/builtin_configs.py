@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from videoshift.engine.config import parse_yaml
+from videoshift.assignments import parse_yaml
 
 CONFIG_DIR = Path(__file__).resolve().parents[2] / "videoshift" / "configs"
 CONFIG_PATHS = sorted(CONFIG_DIR.glob("*.yaml"))

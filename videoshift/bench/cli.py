@@ -3,7 +3,8 @@
 This is the only module of :mod:`videoshift.bench` that knows about ``argparse``: each ``run_*`` turns the
 parsed arguments into plain arguments of a benchmark module's functions (:mod:`~videoshift.bench.ops`,
 :mod:`~videoshift.bench.data`, :mod:`~videoshift.bench.models`, :mod:`~videoshift.bench.deploy`) and prints
-their rows with :func:`videoshift.report.report`.
+their rows with :func:`videoshift.report.report`. Those modules import torch, so each ``run_*`` imports them
+itself; the parser needs only the torch-free :mod:`~videoshift.bench.choices` and :mod:`~videoshift.bench.presets`.
 """
 
 from __future__ import annotations
@@ -13,15 +14,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-import torch
-
-from videoshift.bench import data, deploy, models, ops
-from videoshift.bench.common import torch_threads
-from videoshift.bench.memory import MODES
-from videoshift.bench.models import STATS
+from videoshift.assignments import parse_targeted_assignments
+from videoshift.bench.choices import MODES, OP_SIZES, READERS, STATS
 from videoshift.bench.presets import PRESETS
-from videoshift.bench.specs import RunSettings
-from videoshift.report import add_output_arguments, environment, report
+from videoshift.report import add_output_arguments
 
 MEMORY_CHOICES = {"all": MODES, "inference": ("inference",), "none": ()}
 
@@ -34,6 +30,12 @@ def _table_width(columns: Sequence[str]) -> int:
 # --- bench ops -------------------------------------------------------------------------------------
 def run_ops(args: argparse.Namespace) -> int:
     """Entry point of ``videoshift bench ops``."""
+    import torch
+
+    from videoshift.bench import ops
+    from videoshift.bench.common import torch_threads
+    from videoshift.report import environment, report
+
     with torch_threads(args.threads):
         device, dtype = torch.device(args.device), getattr(torch, args.dtype)
         rows = ops.benchmark(
@@ -47,7 +49,7 @@ def run_ops(args: argparse.Namespace) -> int:
 def add_ops_parser(bench_subparsers: argparse._SubParsersAction) -> None:
     """Add ``videoshift bench ops``."""
     parser = bench_subparsers.add_parser("ops", help="time the shift operators against naive versions and clone()")
-    parser.add_argument("--size", choices=tuple(ops.SIZES), default="paper", help="input sizes (default: paper)")
+    parser.add_argument("--size", choices=tuple(OP_SIZES), default="paper", help="input sizes (default: paper)")
     parser.add_argument("--repeats", type=int, default=20, help="timed calls per candidate")
     parser.add_argument("--stat", choices=("min", "median"), default="min", help="statistic of the timed calls")
     parser.add_argument("--warmup", type=int, default=5, help="untimed rounds before timing")
@@ -70,6 +72,11 @@ def _names(text: str, choices: Sequence[str], flag: str) -> list[str]:
 
 def run_data(args: argparse.Namespace) -> int:
     """Entry point of ``videoshift bench data``."""
+    import torch
+
+    from videoshift.bench import data
+    from videoshift.report import environment, report
+
     videos = [Path(v) for v in args.videos]
     missing = [str(v) for v in videos if not v.is_file()]
     if missing:
@@ -82,8 +89,8 @@ def run_data(args: argparse.Namespace) -> int:
     device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
     rows = data.benchmark(
         videos,
-        readers=_names(args.backend, data.READERS, "--backend"),
-        samplings=_names(args.sampling, tuple(data.SAMPLINGS), "--sampling"),
+        readers=_names(args.backend or ",".join(READERS), READERS, "--backend"),
+        samplings=_names(args.sampling or ",".join(data.SAMPLINGS), tuple(data.SAMPLINGS), "--sampling"),
         repeats=args.repeats,
         loader=loader,
         model=args.model or None,
@@ -116,10 +123,10 @@ def add_data_parser(bench_subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--videos", nargs="+", required=True, help="video files to read (e.g. a few of your dataset)")
     parser.add_argument(
         "--backend",
-        default=",".join(data.READERS),
-        help=f"comma-separated readers of {list(data.READERS)} (default: all; those that cannot run say why)",
+        default=None,
+        help=f"comma-separated readers of {list(READERS)} (default: all; those that cannot run say why)",
     )
-    parser.add_argument("--sampling", default=",".join(data.SAMPLINGS), help="comma-separated samplings")
+    parser.add_argument("--sampling", default=None, help="comma-separated samplings (default: all)")
     parser.add_argument("--repeats", type=int, default=10, help="timed clips per reader and case")
     parser.add_argument("--workers", type=int, default=2, help="DataLoader workers (-1: no loader rows)")
     parser.add_argument("--batch", type=int, default=4, help="clips per batch of the loader and the training step")
@@ -142,6 +149,13 @@ def _console() -> Any:
 
 def run_models(args: argparse.Namespace) -> int:
     """Entry point of ``videoshift bench models``."""
+    import torch
+
+    from videoshift.bench import models
+    from videoshift.bench.common import torch_threads
+    from videoshift.bench.specs import RunSettings
+    from videoshift.report import environment, report
+
     settings = RunSettings(
         device=args.device,
         dtype=args.dtype,
@@ -151,26 +165,22 @@ def run_models(args: argparse.Namespace) -> int:
         threads=args.threads,
     )
     with torch_threads(args.threads):
-        try:
-            rows, columns, title = models.run_benchmark(
-                settings,
-                models=models.model_names(args.models),
-                preset=args.preset,
-                model_kwargs=models.parse_model_kwargs(args.model_kw),
-                frames=args.frames,
-                size=args.size,
-                batches=models.parse_batches(args.batch),
-                warmup=args.warmup,
-                repeats=args.repeats,
-                stat=args.stat,
-                train=args.train,
-                memory=MEMORY_CHOICES[args.memory],
-                accuracy=models.parse_accuracy(args.accuracy),
-                progress=_console().print,
-            )
-        except ValueError as error:
-            _console().print(f"error: {error}", style="red", markup=False, highlight=False)
-            return 2
+        rows, columns, title = models.run_benchmark(
+            settings,
+            models=models.model_names(args.models),
+            preset=args.preset,
+            model_kwargs=parse_targeted_assignments(args.model_kw),
+            frames=args.frames,
+            size=args.size,
+            batches=models.parse_batches(args.batch),
+            warmup=args.warmup,
+            repeats=args.repeats,
+            stat=args.stat,
+            train=args.train,
+            memory=MEMORY_CHOICES[args.memory],
+            accuracy=models.parse_accuracy(args.accuracy),
+            progress=_console().print,
+        )
         env = environment(settings.device, getattr(torch, settings.dtype))
         env["channels_last"] = settings.channels_last
         report(title, rows, columns, env, json_path=args.json, markdown_path=args.markdown, width=_table_width(columns))
@@ -230,19 +240,21 @@ def _run_deploy(
     args: argparse.Namespace, measure: Callable[..., list[dict[str, Any]]], title: str, columns: Sequence[str], **kw
 ) -> int:
     """Measure the ``--models`` with ``measure(specs, settings, batch=, warmup=, repeats=, **kw)`` and report."""
+    from videoshift.bench import models
+    from videoshift.bench.common import torch_threads
+    from videoshift.bench.deploy import model_specs
+    from videoshift.bench.specs import RunSettings
+    from videoshift.report import environment, report
+
     settings = RunSettings(num_classes=args.num_classes, threads=args.threads)
     with torch_threads(args.threads):
-        try:
-            specs = deploy.model_specs(
-                models.model_names(args.models),
-                frames=args.frames,
-                size=args.size,
-                model_kwargs=models.parse_model_kwargs(args.model_kw),
-            )
-            rows = measure(specs, settings, batch=args.batch, warmup=args.warmup, repeats=args.repeats, **kw)
-        except ValueError as error:
-            print(f"error: {error}")
-            return 2
+        specs = model_specs(
+            models.model_names(args.models),
+            frames=args.frames,
+            size=args.size,
+            model_kwargs=parse_targeted_assignments(args.model_kw),
+        )
+        rows = measure(specs, settings, batch=args.batch, warmup=args.warmup, repeats=args.repeats, **kw)
         columns = [c for c in columns if any(c in row for row in rows)]
         report(
             title,
@@ -262,7 +274,9 @@ def run_onnx(args: argparse.Namespace) -> int:
         f"ONNX Runtime (CPU) vs PyTorch, {args.frames}x{args.size}², batch {args.batch}: median ms in turns; "
         "ort_x = ONNX Runtime / PyTorch"
     )
-    return _run_deploy(args, deploy.measure_onnx, title, deploy.ONNX_COLUMNS)
+    from videoshift.bench.deploy import ONNX_COLUMNS, measure_onnx
+
+    return _run_deploy(args, measure_onnx, title, ONNX_COLUMNS)
 
 
 def run_stream(args: argparse.Namespace) -> int:
@@ -271,7 +285,9 @@ def run_stream(args: argparse.Namespace) -> int:
         f"streaming step (1 frame, state carried) vs offline clip of {args.frames} frames, {args.size}², "
         f"batch {args.batch}: median ms; stream_x = streaming step / offline per-frame share; peak memory in MiB"
     )
-    return _run_deploy(args, deploy.measure_stream, title, deploy.STREAM_COLUMNS, memory=args.memory)
+    from videoshift.bench.deploy import STREAM_COLUMNS, measure_stream
+
+    return _run_deploy(args, measure_stream, title, STREAM_COLUMNS, memory=args.memory)
 
 
 def _deploy_arguments(parser: argparse.ArgumentParser, frames: int, size: int) -> None:

@@ -29,6 +29,7 @@ import numpy as np
 import torch
 from torch.utils.data import DataLoader
 
+from videoshift.bench.choices import READERS
 from videoshift.bench.common import time_in_turns
 from videoshift.data.readers import PyAVReader, VideoReader, VideoReadError, count_frames, get_reader, to_rgb
 from videoshift.data.samplers import DenseSampler, FrameSampler, TSNSampler
@@ -37,7 +38,6 @@ SAMPLINGS: dict[str, FrameSampler] = {
     "tsn8": TSNSampler(num_frames=8),
     "dense32x2": DenseSampler(clip_len=32, frame_interval=2),
 }
-READERS = ("pyav", "pyav-sequential", "full", "torchcodec", "torchcodec-cuda")
 LOADER_READERS = ("pyav", "torchcodec")  # the readers a dataset is built with
 COLUMNS = (
     "case",

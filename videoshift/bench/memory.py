@@ -28,9 +28,9 @@ from dataclasses import asdict
 import torch
 from torch import nn
 
+from videoshift.bench.choices import MODES
 from videoshift.bench.specs import ModelSpec, RunSettings, build_model, import_modules, make_clip, training_step
 
-MODES = ("inference", "train")
 STREAM = "stream"  # one streaming step of one frame (videoshift.deploy.stream), measured by ``bench stream``
 
 
@@ -136,7 +136,6 @@ def _subprocess_main(request_json: str) -> None:
     request = json.loads(request_json)
     settings = RunSettings(**{**request["settings"], "imports": tuple(request["settings"]["imports"])})
     spec = ModelSpec(**request["spec"])
-    import videoshift.models  # noqa: F401  (the registry and the package's models)
 
     import_modules(settings.imports)
     if settings.threads is not None:

@@ -16,9 +16,10 @@ from functools import partial
 from typing import Any
 
 import torch
-import yaml
 from torch import nn
 
+from videoshift.assignments import parse_assignment
+from videoshift.bench.choices import STATS
 from videoshift.bench.common import time_in_turns
 from videoshift.bench.memory import MODES, peak_memory
 from videoshift.bench.presets import Preset, get_preset
@@ -29,7 +30,6 @@ from videoshift.models.papers import PaperRow
 
 GIB = 2**30
 MEMORY_KEYS = {"inference": "mem_infer_gib", "train": "mem_train_gib"}
-STATS = ("median", "min")
 # PaperRow attribute -> output field.
 PAPER_KEYS = {
     "gmacs": "paper_gmacs",
@@ -130,29 +130,14 @@ def add_ratios(rows: list[dict[str, Any]], keys: Iterable[str]) -> None:
             row[f"{key}_x"] = value / reference if value is not None and reference else None
 
 
-def parse_model_kwargs(items: Iterable[str]) -> dict[str, dict[str, Any]]:
-    """``["name:key=value", ...]`` → ``{name: {key: value}}``; values are read as YAML (``[16,7,7]``, ``true``)."""
-    result: dict[str, dict[str, Any]] = {}
-    for item in items:
-        target, sep, assignment = item.partition(":")
-        key, eq, value = assignment.partition("=")
-        if not (sep and eq and target and key):
-            raise ValueError(f"--model-kw expects name:key=value, got {item!r}")
-        result.setdefault(target, {})[key] = yaml.safe_load(value)
-    return result
-
-
 def parse_accuracy(text: str | None) -> dict[str, float]:
-    """``"name=top1,name=top1"`` → ``{name: top1}``."""
+    """``"name=top1,name=top1"`` → ``{name: top1}``: assignments (:mod:`videoshift.assignments`) of numbers."""
     result = {}
     for item in filter(None, (text or "").split(",")):
-        name, eq, value = item.partition("=")
-        try:
-            if not eq:
-                raise ValueError
-            result[name.strip()] = float(value)
-        except ValueError:
-            raise ValueError(f"--accuracy expects name=top1 pairs, got {item!r}") from None
+        name, top1 = parse_assignment(item.strip())
+        if isinstance(top1, bool) or not isinstance(top1, int | float):
+            raise ValueError(f"--accuracy expects name=top1 pairs, got {item!r}")
+        result[name] = float(top1)
     return result
 
 

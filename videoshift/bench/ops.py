@@ -18,6 +18,7 @@ from functools import partial
 import torch
 from torch import Tensor
 
+from videoshift.bench.choices import OP_SIZES
 from videoshift.bench.common import time_in_turns
 from videoshift.ops import patch_shift, pst_channel_shift, resolve_pattern, spatiotemporal_shift, temporal_shift
 
@@ -97,14 +98,9 @@ class Case:
     naive: Op
 
 
-# size → (frames, CNN features (N*T, C, H, W), PST tokens (B, T, H, W, C)). "paper": R50 stage-1
-# features of 8 frames at 224², PST-T stage-1 tokens of 32 frames (16 temporal tokens).
-SIZES = {"paper": (8, (8, 256, 56, 56), (1, 16, 56, 56, 96)), "small": (4, (8, 16, 8, 8), (1, 4, 14, 14, 24))}
-
-
 def cases(size: str) -> list[Case]:
-    """The benchmarked operators at one of :data:`SIZES`."""
-    frames, cnn, tokens = SIZES[size]
+    """The benchmarked operators at one of :data:`~videoshift.bench.choices.OP_SIZES`."""
+    frames, cnn, tokens = OP_SIZES[size]
     return [
         Case(
             "temporal_shift (TSM)", cnn, lambda x: temporal_shift(x, frames), lambda x: naive_temporal_shift(x, frames)
@@ -187,7 +183,7 @@ COLUMNS = ("op", "shape", "pass", "shift_ms", "naive_ms", "clone_ms", "shift/clo
 def benchmark(
     size: str, *, warmup: int, repeats: int, device: torch.device, dtype: torch.dtype, stat: str = "min"
 ) -> list[dict]:
-    """The rows of :func:`measure` for every case of :func:`cases` at ``size`` (a key of :data:`SIZES`)."""
+    """The rows of :func:`measure` for every case of :func:`cases` at ``size`` (a key of ``OP_SIZES``)."""
     return [
         row
         for case in cases(size)

@@ -6,8 +6,7 @@ tools and tests. Names are imported on first use, so that ``videoshift`` command
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from videoshift._lazy import lazy_getattr
 
 _EXPORTS = {
     "build_dataset": "datasets",
@@ -23,9 +22,4 @@ _EXPORTS = {
     "write_synthetic_dataset": "synthetic",
 }
 __all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str) -> Any:
-    if name not in _EXPORTS:
-        raise AttributeError(f"module 'videoshift.data' has no attribute {name!r}")
-    return getattr(importlib.import_module(f"videoshift.data.{_EXPORTS[name]}"), name)
+__getattr__ = lazy_getattr(__name__, _EXPORTS)

@@ -1,18 +1,24 @@
-"""Deployment: whole-model ONNX export and online (streaming) inference of causal shift CNNs."""
+"""Deployment: whole-model ONNX export and online (streaming) inference of causal shift CNNs.
 
-from videoshift.deploy.export import ExportResult, export_model, export_module, load_model, op_types, parity
-from videoshift.deploy.stream import StepNet, Stream, frame_logits, make_causal, streaming_problem
+Names are imported on first use, so that ``videoshift export`` parses its arguments without loading torch.
+"""
 
-__all__ = [
-    "ExportResult",
-    "StepNet",
-    "Stream",
-    "export_model",
-    "export_module",
-    "frame_logits",
-    "load_model",
-    "make_causal",
-    "op_types",
-    "parity",
-    "streaming_problem",
-]
+from __future__ import annotations
+
+from videoshift._lazy import lazy_getattr
+
+_EXPORTS = {
+    "ExportResult": "export",
+    "export_model": "export",
+    "export_module": "export",
+    "load_model": "export",
+    "op_types": "export",
+    "parity": "export",
+    "StepNet": "stream",
+    "Stream": "stream",
+    "frame_logits": "stream",
+    "make_causal": "stream",
+    "streaming_problem": "stream",
+}
+__all__ = sorted(_EXPORTS)
+__getattr__ = lazy_getattr(__name__, _EXPORTS)

@@ -9,21 +9,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from videoshift.deploy.export import EXPORTERS
-
-
-def parse_assignments(items: list[str]) -> dict[str, Any]:
-    """``["key=value", ...]`` → ``{key: value}``, values read as YAML (``resnet18``, ``[2,2]``, ``true``)."""
-    out = {}
-    for item in items:
-        key, eq, value = item.partition("=")
-        if not (eq and key):
-            raise ValueError(f"expected KEY=VALUE, got {item!r}")
-        loaded = yaml.safe_load(value)
-        out[key] = tuple(loaded) if isinstance(loaded, list) else loaded
-    return out
+from videoshift.assignments import parse_assignments
+from videoshift.deploy.choices import EXPORTERS
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -40,7 +27,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--size", type=int, default=224, help="frame height and width (default 224)")
     parser.add_argument("--num-classes", type=int, default=None, help="classifier width (default: the model's)")
     parser.add_argument(
-        "--model-kw", action="append", default=[], metavar="KEY=VALUE", help="model keyword argument (repeatable)"
+        "--model-kw",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="model keyword argument, value read as YAML like --set (repeatable), e.g. window_size=[16,7,7]",
     )
     parser.add_argument("--out", type=Path, required=True, help="the .onnx file to write")
     parser.add_argument("--exporter", choices=EXPORTERS, default="auto", help="auto: dynamo, else TorchScript")
@@ -59,35 +50,32 @@ def run_export(args: argparse.Namespace) -> int:
     from videoshift.deploy.export import export_model, export_module, load_model, op_types, parity
     from videoshift.deploy.stream import Stream
 
-    try:
-        model = load_model(
-            args.model,
-            frames=args.frames,
-            checkpoint=args.checkpoint,
-            num_classes=args.num_classes,
-            overrides=parse_assignments(args.model_kw),
-        )
-        generator = torch.Generator().manual_seed(0)
-        if args.stream:
-            stream = Stream(model, args.size)
-            names = stream_names(stream.num_layers)
-            example = (torch.randn(1, 3, args.chunk, args.size, args.size, generator=generator), *stream.init_state(1))
-            result = export_module(stream.net, example, args.out, exporter=args.exporter, **names)
-            net = stream.net
+    model = load_model(
+        args.model,
+        frames=args.frames,
+        checkpoint=args.checkpoint,
+        num_classes=args.num_classes,
+        overrides=parse_assignments(args.model_kw),
+    )
+    generator = torch.Generator().manual_seed(0)
+    if args.stream:
+        stream = Stream(model, args.size)
+        names = stream_names(stream.num_layers)
+        example = (torch.randn(1, 3, args.chunk, args.size, args.size, generator=generator), *stream.init_state(1))
+        result = export_module(stream.net, example, args.out, exporter=args.exporter, **names)
+        net = stream.net
 
-            def feed(batch: int) -> dict[str, torch.Tensor]:
-                frames = torch.randn(batch, 3, args.chunk, args.size, args.size, generator=generator)
-                state = [torch.randn(batch, *shape, generator=generator) for shape in stream.state_shapes]
-                return dict(zip(names["input_names"], (frames, *state), strict=True))
-        else:
-            result = export_model(model, args.out, frames=args.frames, size=args.size, exporter=args.exporter)
-            net = model
+        def feed(batch: int) -> dict[str, torch.Tensor]:
+            frames = torch.randn(batch, 3, args.chunk, args.size, args.size, generator=generator)
+            state = [torch.randn(batch, *shape, generator=generator) for shape in stream.state_shapes]
+            return dict(zip(names["input_names"], (frames, *state), strict=True))
+    else:
+        result = export_model(model, args.out, frames=args.frames, size=args.size, exporter=args.exporter)
+        net = model
 
-            def feed(batch: int) -> dict[str, torch.Tensor]:
-                return {"clip": torch.randn(batch, 3, args.frames, args.size, args.size, generator=generator)}
-    except ValueError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
+        def feed(batch: int) -> dict[str, torch.Tensor]:
+            return {"clip": torch.randn(batch, 3, args.frames, args.size, args.size, generator=generator)}
+
     for note in result.notes:
         print(f"note: {note}", file=sys.stderr)
     print(f"wrote {result.path} ({result.exporter} exporter, opset {result.opset})")
@@ -171,10 +159,6 @@ def run_stream_predict(args: argparse.Namespace) -> int:
     """``videoshift predict --stream``: print the running top-k of each source as it plays."""
     for source in args.videos:
         print(source)
-        try:
-            for number, top in stream_predictions(str(source), args.checkpoint, args.top_k, args.window, args.every):
-                print(f"  frame {number:>6}: " + "  ".join(f"{name} {prob:.3f}" for name, prob in top), flush=True)
-        except ValueError as error:
-            print(f"error: {error}", file=sys.stderr)
-            return 2
+        for number, top in stream_predictions(str(source), args.checkpoint, args.top_k, args.window, args.every):
+            print(f"  frame {number:>6}: " + "  ".join(f"{name} {prob:.3f}" for name, prob in top), flush=True)
     return 0

@@ -33,9 +33,10 @@ from typing import Any
 import torch
 from torch import nn
 
+from videoshift.deploy.choices import EXPORTERS
+
 log = logging.getLogger("videoshift.deploy")
 
-EXPORTERS: tuple[str, ...] = ("auto", "dynamo", "torchscript")
 DYNAMO_OPSET = 18
 TORCHSCRIPT_OPSET = 17
 SCATTER_OPS = frozenset({"Scatter", "ScatterND", "ScatterElements"})
@@ -245,8 +246,14 @@ def load_model(
     name = str(model)
     if not is_model(name):
         from videoshift.engine.config import load_config
+        from videoshift.models.registry import unknown_model_message
 
-        cfg = load_config(name, [])
+        try:
+            cfg = load_config(name, [])
+        except ValueError as error:
+            if Path(name).suffix in (".yaml", ".yml") or Path(name).is_file():
+                raise  # a config was meant: its own error says what is wrong with it
+            raise ValueError(f"{unknown_model_message(name)} (nor is it a config)") from error
         name = cfg["model"]["name"]
         kwargs = {**dict(cfg["model"]["kwargs"] or {}), **kwargs}
         num_classes = num_classes or cfg["data"].get("num_classes")

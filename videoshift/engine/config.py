@@ -2,10 +2,10 @@
 
 A configuration is a plain nested dict with the sections of :mod:`videoshift.engine.schema` (``model``, ``data``,
 ``optim``, ``schedule``, ``train``, ``eval``) plus a few top-level keys; ``docs/config.md`` lists every key with its
-default and meaning. Loading merges the YAML file over the defaults, then applies the overrides (values parsed as
-YAML, so ``train.epochs=3`` is an int and ``optim.betas=[0.9,0.99]`` a list), and validates the keys of every
-section, ``data`` and its nested sections included, so that a typo (``data.test_samplng``) fails loudly, naming the
-closest valid key, instead of being ignored.
+default and meaning. Loading merges the YAML file over the defaults, then applies the overrides (read by
+:mod:`videoshift.assignments`: ``train.epochs=3`` is an int, ``optim.lr=1e-3`` a float, ``optim.betas=[0.9,0.99]``
+a list), and validates the keys of every section, ``data`` and its nested sections included, so that a typo
+(``data.test_samplng``) fails loudly, naming the closest valid key, instead of being ignored.
 
 A config may also hold ``experiments``: a list of ``{name, set: {key: value}}`` entries, each one a run of the
 same base config with its own overrides (the built-in synthetic comparison uses this). Command-line overrides
@@ -15,7 +15,6 @@ are applied last, over each experiment's settings too, so ``--set train.epochs=1
 from __future__ import annotations
 
 import copy
-import re
 from collections.abc import Iterable, Mapping
 from importlib import resources
 from pathlib import Path
@@ -23,6 +22,7 @@ from typing import Any
 
 import yaml
 
+from videoshift.assignments import deep_merge, parse_assignment, parse_yaml, set_path
 from videoshift.engine import schema
 
 DEFAULT_CONFIG_NAME = "synthetic_default"
@@ -30,72 +30,11 @@ DEFAULT_CONFIG_NAME = "synthetic_default"
 DEFAULTS: dict[str, Any] = schema.defaults()  # every section's defaults but data's (build_dataset applies those)
 
 
-class _Loader(yaml.SafeLoader):
-    """Safe YAML loader that also reads ``1e-3`` as a float (PyYAML follows YAML 1.1, which needs ``1.0e-3``)."""
-
-
-_Loader.add_implicit_resolver(
-    "tag:yaml.org,2002:float",
-    re.compile(r"^[-+]?(?:\d[\d_]*(?:\.[\d_]*)?|\.\d[\d_]*)[eE][-+]?\d+$"),
-    list("-+0123456789."),
-)
-
-
-def parse_yaml(text: str) -> Any:
-    """Parse YAML text safely, with YAML 1.2 style exponent floats."""
-    return yaml.load(text, Loader=_Loader)
-
-
-def deep_merge(base: Mapping[str, Any], update: Mapping[str, Any]) -> dict[str, Any]:
-    """A copy of ``base`` with ``update`` merged in recursively (mappings merge, everything else replaces)."""
-    out = copy.deepcopy(dict(base))
-    for key, value in update.items():
-        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
-            out[key] = deep_merge(out[key], value)
-        else:
-            out[key] = copy.deepcopy(value)
-    return out
-
-
-def parse_override(text: str) -> tuple[str, Any]:
-    """Split ``"a.b.c=value"`` into its dotted key and the value parsed as YAML (``3`` → int, ``[1,2]`` → list)."""
-    key, sep, raw = text.partition("=")
-    if not sep or not key.strip():
-        raise ValueError(f"override must look like key=value, got {text!r}")
-    try:
-        value = parse_yaml(raw) if raw.strip() else None
-    except yaml.YAMLError as exc:
-        raise ValueError(f"cannot parse the value of override {text!r}: {exc}") from exc
-    return key.strip(), value
-
-
-def set_path(cfg: dict[str, Any], dotted_key: str, value: Any) -> None:
-    """Set ``cfg["a"]["b"]["c"] = value`` for ``dotted_key="a.b.c"``, creating missing sections.
-
-    A mapping value is merged into an existing section (``optim={lr: 0.1}`` keeps the other optim keys).
-    """
-    path = dotted_key.split(".")
-    if any(not part for part in path):
-        raise ValueError(f"config key has an empty part: {dotted_key!r}")
-    node = cfg
-    for part in path[:-1]:
-        if node.get(part) is None:
-            node[part] = {}
-        if not isinstance(node[part], dict):
-            raise ValueError(f"config key {dotted_key!r}: {part!r} is not a section")
-        node = node[part]
-    if isinstance(value, Mapping) and isinstance(node.get(path[-1]), Mapping):
-        node[path[-1]] = deep_merge(node[path[-1]], value)
-    else:
-        node[path[-1]] = copy.deepcopy(value)
-
-
 def apply_overrides(cfg: Mapping[str, Any], overrides: Iterable[str]) -> dict[str, Any]:
     """A copy of ``cfg`` with every ``key=value`` override set (intermediate sections are created)."""
     out = copy.deepcopy(dict(cfg))
     for text in overrides:
-        key, value = parse_override(text)
-        set_path(out, key, value)
+        set_path(out, *parse_assignment(text))
     return out
 
 

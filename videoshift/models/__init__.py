@@ -1,21 +1,21 @@
-"""Recognizers (backbone + head) for video, created by name through the registry."""
+"""Recognizers (backbone + head) for video, created by name through the registry.
 
-from videoshift.models import (
-    deit_video,  # noqa: F401  (registers deit_s_*)
-    shift_cnn,  # noqa: F401  (registers the TSN/TSM/STSM CNNs)
-    swin_zoo,  # noqa: F401  (registers the Swin video models)
-    tanet,  # noqa: F401  (registers TANet and STSM+TANet)
-    tdn,  # noqa: F401  (registers TDN and STSM+TDN)
-)
-from videoshift.models.checkpoint import CheckpointError, load_checkpoint, read_state_dict
-from videoshift.models.registry import create_model, is_model, list_models, register_model
+Names are imported on first use, so that the command line imports ``videoshift.models.cli`` (and parses its
+arguments) without loading torch; the registry imports the model families when a model is first looked up.
+"""
 
-__all__ = [
-    "CheckpointError",
-    "create_model",
-    "is_model",
-    "list_models",
-    "load_checkpoint",
-    "read_state_dict",
-    "register_model",
-]
+from __future__ import annotations
+
+from videoshift._lazy import lazy_getattr
+
+_EXPORTS = {
+    "CheckpointError": "checkpoint",
+    "load_checkpoint": "checkpoint",
+    "read_state_dict": "checkpoint",
+    "create_model": "registry",
+    "is_model": "registry",
+    "list_models": "registry",
+    "register_model": "registry",
+}
+__all__ = sorted(_EXPORTS)
+__getattr__ = lazy_getattr(__name__, _EXPORTS)

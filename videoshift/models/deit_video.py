@@ -290,19 +290,19 @@ def create_deit_video(
     return model
 
 
-@register_model
+@register_model(kwargs_to=(create_deit_video, DeiTVideo))
 def deit_s_2d(**kwargs: Any) -> DeiTVideo:
     """DeiT-S-2D: per-frame DeiT-S, class tokens averaged over time (TPS paper, Table 7)."""
     return create_deit_video("2d", **kwargs)
 
 
-@register_model
+@register_model(kwargs_to=(create_deit_video, DeiTVideo))
 def deit_s_tsm(**kwargs: Any) -> DeiTVideo:
     """DeiT-S-TSM: TSM channel shift of patch and class tokens before every attention (Table 7)."""
     return create_deit_video("tsm", **kwargs)
 
 
-@register_model
+@register_model(kwargs_to=(create_deit_video, DeiTVideo))
 def deit_s_tps(**kwargs: Any) -> DeiTVideo:
     """DeiT-S-TPS: temporal patch shift of the patch tokens around every second attention (Table 7)."""
     return create_deit_video("tps", **kwargs)

@@ -282,13 +282,13 @@ def _stsm(alpha: float, dims: str, causal: bool = False) -> ShiftFactory | None:
     return lambda frames: SpatioTemporalShift(num_frames=frames, alpha=alpha, dims=dims, convention=convention)
 
 
-@register_model
+@register_model(kwargs_to=(ShiftCNN,))
 def tsn_r50(backbone: str = "resnet50", **kwargs: Any) -> ShiftCNN:
     """TSN: ResNet-50 per frame, no shift, average consensus."""
     return ShiftCNN(backbone, **kwargs)
 
 
-@register_model
+@register_model(kwargs_to=(ShiftCNN,))
 def tsm_r50(backbone: str = "resnet50", shift_div: int = 8, causal: bool = False, **kwargs: Any) -> ShiftCNN:
     """TSM: ResNet-50 with 1/shift_div channels shifted each way in time, in every bottleneck.
 
@@ -297,7 +297,7 @@ def tsm_r50(backbone: str = "resnet50", shift_div: int = 8, causal: bool = False
     return ShiftCNN(backbone, shift_layer=_tsm(shift_div, causal), **kwargs)
 
 
-@register_model
+@register_model(kwargs_to=(ShiftCNN,))
 def stsm_r50(
     backbone: str = "resnet50", alpha: float = 3 / 8, dims: str = "T+H+W", causal: bool = False, **kwargs: Any
 ) -> ShiftCNN:
@@ -308,19 +308,19 @@ def stsm_r50(
     return ShiftCNN(backbone, shift_layer=_stsm(alpha, dims, causal), **kwargs)
 
 
-@register_model
+@register_model(kwargs_to=(ShiftCNN,))
 def tsn_mbv2(backbone: str = "mobilenetv2_100", **kwargs: Any) -> ShiftCNN:
     """TSN on MobileNetV2."""
     return ShiftCNN(backbone, **kwargs)
 
 
-@register_model
+@register_model(kwargs_to=(ShiftCNN,))
 def tsm_mbv2(backbone: str = "mobilenetv2_100", shift_div: int = 8, causal: bool = False, **kwargs: Any) -> ShiftCNN:
     """TSM on MobileNetV2: the shift before the expansion conv of the 10 blocks with a skip (``causal``: online TSM)."""
     return ShiftCNN(backbone, shift_layer=_tsm(shift_div, causal), **kwargs)
 
 
-@register_model
+@register_model(kwargs_to=(ShiftCNN,))
 def stsm_mbv2(
     backbone: str = "mobilenetv2_100", alpha: float = 3 / 8, dims: str = "T+H+W", causal: bool = False, **kwargs: Any
 ) -> ShiftCNN:
@@ -328,13 +328,13 @@ def stsm_mbv2(
     return ShiftCNN(backbone, shift_layer=_stsm(alpha, dims, causal), **kwargs)
 
 
-@register_model
+@register_model(kwargs_to=(ShiftCNN,))
 def tsm_r50_nl(backbone: str = "resnet50", shift_div: int = 8, **kwargs: Any) -> ShiftCNN:
     """TSM+NL: TSM ResNet-50 with 5 non-local blocks (layer2: 0, 2; layer3: 0, 2, 4)."""
     return ShiftCNN(backbone, shift_layer=_tsm(shift_div), non_local=True, **kwargs)
 
 
-@register_model
+@register_model(kwargs_to=(ShiftCNN,))
 def stsm_r50_nl(backbone: str = "resnet50", alpha: float = 3 / 8, dims: str = "T+H+W", **kwargs: Any) -> ShiftCNN:
     """STSM+TSN+NL: STSM ResNet-50 with the non-local blocks of TSM+NL."""
     return ShiftCNN(backbone, shift_layer=_stsm(alpha, dims), non_local=True, **kwargs)

@@ -63,6 +63,9 @@ def _as_tuple(value: Any) -> tuple:
     return tuple(value) if isinstance(value, (tuple, list)) else (value,)
 
 
+#: What the entrypoints' ``**kwargs`` may name: the builder's keywords, the backbone's and the shift switches.
+_SWIN_KWARGS = (build_swin_video, SwinVideoBackbone, *_SHIFT_KEYS)
+
 #: Names of the models registered here.
 SWIN_MODELS = ("swin2d_t", "swin2d_b", "video_swin_t", "video_swin_b", "pst_t", "pst_b", "pst_t_tw2", "pst_b_tw2")
 
@@ -70,49 +73,49 @@ _PST = {"mixing": "pst", "rpe": "official"}
 _PST_TW2 = {"mixing": "pst", "rpe": "general", "window_size": (2, 7, 7)}
 
 
-@register_model
+@register_model(kwargs_to=_SWIN_KWARGS)
 def swin2d_t(**kwargs: Any) -> SwinVideoRecognizer:
     """2D Swin-T per frame + temporal average ("Avgpool"), tubelet embedding (2, 4, 4)."""
     return build_swin_video("t", {"rpe": "general"}, **kwargs)
 
 
-@register_model
+@register_model(kwargs_to=_SWIN_KWARGS)
 def swin2d_b(**kwargs: Any) -> SwinVideoRecognizer:
     """2D Swin-B per frame + temporal average."""
     return build_swin_video("b", {"rpe": "general"}, **kwargs)
 
 
-@register_model
+@register_model(kwargs_to=_SWIN_KWARGS)
 def video_swin_t(**kwargs: Any) -> SwinVideoRecognizer:
     """Video Swin-T: 3D windows 8×7×7 ("Local"); ``window_size=(16, 7, 7)`` gives "Joint"."""
     return build_swin_video("t", {"rpe": "general", "window_size": (8, 7, 7)}, **kwargs)
 
 
-@register_model
+@register_model(kwargs_to=_SWIN_KWARGS)
 def video_swin_b(**kwargs: Any) -> SwinVideoRecognizer:
     """Video Swin-B: 3D windows 8×7×7."""
     return build_swin_video("b", {"rpe": "general", "window_size": (8, 7, 7)}, **kwargs)
 
 
-@register_model
+@register_model(kwargs_to=_SWIN_KWARGS)
 def pst_t(**kwargs: Any) -> SwinVideoRecognizer:
     """PST-T as released: TCS / TPS (pattern C) blocks in turns, window 1×7×7, official RPE."""
     return build_swin_video("t", _PST, **kwargs)
 
 
-@register_model
+@register_model(kwargs_to=_SWIN_KWARGS)
 def pst_b(**kwargs: Any) -> SwinVideoRecognizer:
     """PST-B as released."""
     return build_swin_video("b", _PST, **kwargs)
 
 
-@register_model
+@register_model(kwargs_to=_SWIN_KWARGS)
 def pst_t_tw2(**kwargs: Any) -> SwinVideoRecognizer:
     """PST-T†: temporal attention window 2 (general RPE; the release cannot run it)."""
     return build_swin_video("t", _PST_TW2, **kwargs)
 
 
-@register_model
+@register_model(kwargs_to=_SWIN_KWARGS)
 def pst_b_tw2(**kwargs: Any) -> SwinVideoRecognizer:
     """PST-B†: temporal attention window 2."""
     return build_swin_video("b", _PST_TW2, **kwargs)

@@ -147,13 +147,13 @@ class TANet(ShiftCNN):
         return super().checkpoint_filter(state_dict)
 
 
-@register_model
+@register_model(kwargs_to=(TANet,))
 def tanet_r50(backbone: str = "resnet50", **kwargs: Any) -> TANet:
     """TANet: ResNet-50 with a TAM (α 2, β 4, K 3) in every bottleneck (MMAction2's TANet)."""
     return TANet(backbone, **kwargs)
 
 
-@register_model
+@register_model(kwargs_to=(TANet,))
 def stsm_tanet_r50(backbone: str = "resnet50", alpha: float = 3 / 8, dims: str = "T+H+W", **kwargs: Any) -> TANet:
     """STSM+TANet: TANet with the spatio-temporal shift before the first conv of every bottleneck."""
     shift: ShiftFactory | None = _stsm(alpha, dims)

@@ -308,13 +308,13 @@ def convert_tdn_state_dict(
     return out
 
 
-@register_model
+@register_model(kwargs_to=(TDN,))
 def tdn_r50(backbone: str = "resnet50", **kwargs: Any) -> TDN:
     """TDN: ResNet-50 with the short-term difference module and mSE + learnable shift in layers 2-4."""
     return TDN(backbone, **kwargs)
 
 
-@register_model
+@register_model(kwargs_to=(TDN,))
 def stsm_tdn_r50(backbone: str = "resnet50", alpha: float = 3 / 8, dims: str = "T+H+W", **kwargs: Any) -> TDN:
     """STSM+TDN: TDN with the zero-parameter STSM shift in place of its learnable temporal shift."""
     shift = _stsm(alpha, dims)

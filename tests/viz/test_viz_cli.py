@@ -113,8 +113,11 @@ def test_cam_with_a_config_and_plain_weights(checkpoints, tmp_path):
         (["--class", "jumping"], "unknown class 'jumping'"),
         (["--class", "40"], r"class id 40 is outside \[0, 12\)"),
         # a training checkpoint names its own model: a config beside it must name the same
-        (["--config", "tsn_r50_k400"], r"tsm\.pth \(videoshift-train-v1, tsm_r50\) holds a tsm_r50 model, but config "
-         r"tsn_r50_k400 names tsn_r50$"),
+        (
+            ["--config", "tsn_r50_k400"],
+            r"tsm\.pth \(videoshift-train-v1, tsm_r50\) holds a tsm_r50 model, but config "
+            r"tsn_r50_k400 names tsn_r50$",
+        ),
     ],
 )
 def test_bad_input_is_one_line_and_exit_code_2(checkpoints, tmp_path, capsys, extra, message):

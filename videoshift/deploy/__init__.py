@@ -11,7 +11,6 @@ _EXPORTS = {
     "ExportResult": "export",
     "export_model": "export",
     "export_module": "export",
-    "load_model": "export",
     "op_types": "export",
     "parity": "export",
     "StepNet": "stream",

@@ -18,7 +18,6 @@ the index arithmetic.
 
 from __future__ import annotations
 
-import copy
 import inspect
 import io
 import logging
@@ -213,50 +212,3 @@ def parity(model: nn.Module, path: str | Path, inputs: Sequence[dict[str, torch.
         top = min(k, logits.shape[-1])
         same_topk &= torch.equal(logits.topk(top, dim=-1).indices, onnx_logits.topk(top, dim=-1).indices)
     return {"max_abs_diff": worst, "same_topk": bool(same_topk)}
-
-
-def load_model(
-    model: str | Path,
-    *,
-    frames: int,
-    checkpoint: str | Path | None = None,
-    num_classes: int | None = None,
-    overrides: dict[str, Any] | None = None,
-) -> nn.Module:
-    """The model to export, in eval mode, built for ``frames`` frames.
-
-    ``model`` is a registered name, or a YAML config (file or built-in name) whose ``model`` section
-    names it. ``checkpoint``: a videoshift training checkpoint (its saved ``create_model`` call is
-    used, with ``num_frames=frames``) or any weights file ``create_model`` loads.
-    """
-    from videoshift.models import create_model, is_model
-
-    kwargs: dict[str, Any] = dict(overrides or {})
-    if checkpoint is not None:
-        from videoshift.engine import checkpointing
-
-        saved = checkpointing.load(checkpoint)
-        if "model_args" in saved:
-            arguments = copy.deepcopy(saved["model_args"])
-            arguments["kwargs"].update(kwargs, num_frames=frames)
-            arguments["kwargs"].pop("pretrained", None)  # the checkpoint holds the weights
-            built = create_model(arguments["name"], **arguments["kwargs"])
-            built.load_state_dict(saved["model"])
-            return built.eval()
-    name = str(model)
-    if not is_model(name):
-        from videoshift.engine.config import load_config
-        from videoshift.models.registry import unknown_model_message
-
-        try:
-            cfg = load_config(name, [])
-        except ValueError as error:
-            if Path(name).suffix in (".yaml", ".yml") or Path(name).is_file():
-                raise  # a config was meant: its own error says what is wrong with it
-            raise ValueError(f"{unknown_model_message(name)} (nor is it a config)") from error
-        name = cfg["model"]["name"]
-        kwargs = {**dict(cfg["model"]["kwargs"] or {}), **kwargs}
-        num_classes = num_classes or cfg["data"].get("num_classes")
-    if num_classes:
-        kwargs["num_classes"] = int(num_classes)
-    return create_model(name, checkpoint=checkpoint, num_frames=frames, **kwargs).eval()

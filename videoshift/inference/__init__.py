@@ -2,24 +2,15 @@
 
 :func:`load_model` accepts every source a user has (a registered weights tag, a training checkpoint, a weights
 package, a config plus a weights file); :class:`Recipe` says how that model reads a video; :mod:`.predict` reads
-videos with it and returns top-k predictions. ``predict``, ``test``, ``viz cam``, ``export`` and the demo all go
-through here. The names below load on first use, so that :mod:`.arguments` serves argument parsing without torch.
+videos with it and returns top-k predictions, :mod:`.online` streams a causal model frame by frame. ``predict``,
+``test``, ``viz cam``, ``export`` and the demo all go through here. Names load on first use, so that
+:mod:`.arguments` serves argument parsing without torch.
 """
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from videoshift._lazy import lazy_getattr
 
-if TYPE_CHECKING:
-    from videoshift.inference.recipe import Recipe
-    from videoshift.inference.sources import LoadedModel, load_model
-
-_HOMES = {"Recipe": "recipe", "LoadedModel": "sources", "load_model": "sources"}
-__all__ = ["LoadedModel", "Recipe", "load_model"]
-
-
-def __getattr__(name: str) -> Any:
-    if name not in _HOMES:
-        raise AttributeError(f"module 'videoshift.inference' has no attribute {name!r}")
-    return getattr(importlib.import_module(f"videoshift.inference.{_HOMES[name]}"), name)
+_EXPORTS = {"Recipe": "recipe", "LoadedModel": "sources", "load_model": "sources"}
+__all__ = sorted(_EXPORTS)
+__getattr__ = lazy_getattr(__name__, _EXPORTS)

@@ -134,13 +134,13 @@ def _locate(weights, checkpoint, config, model, allow_random: bool) -> _Found:
     if weights is not None and checkpoint is not None:
         raise ValueError("give one of --weights and --checkpoint, not both")
     if checkpoint is not None:
-        return _from_file(Path(checkpoint), config, "--checkpoint")
+        return _from_file(Path(checkpoint), config, model, "--checkpoint")
     if weights is not None:
         path = Path(weights)
         if path.is_dir():
             return _from_package(path)
         if path.is_file():
-            return _from_file(path, config, "--weights")
+            return _from_file(path, config, model, "--weights")
         if path.suffix.lower() in WEIGHT_SUFFIXES or "/" in str(weights):
             raise ValueError(f"--weights {weights}: no such file or folder")
         return _from_registry(str(weights), model)
@@ -164,14 +164,14 @@ def _from_registry(tag: str, model: str | None) -> _Found:
     )
 
 
-def _from_file(path: Path, config: str | Path | None, flag: str) -> _Found:
+def _from_file(path: Path, config: str | Path | None, model: str | None, flag: str) -> _Found:
     if not path.is_file():
         raise ValueError(f"{flag} {path}: no such file")
     if path.suffix == ".safetensors":
         stored = _safetensors_metadata(path)
         if "model" in stored and config is None:
             return _package_found(path, stored, path)
-        return _from_config(config, path, flag)
+        return _plain_weights(path, config, model, flag)
     from videoshift.engine import checkpointing
 
     try:
@@ -180,11 +180,11 @@ def _from_file(path: Path, config: str | Path | None, flag: str) -> _Found:
         reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise ValueError(f"{flag} {path}: cannot read it as weights ({reason})") from None
     if isinstance(saved, Mapping) and ("format" in saved or "model_args" in saved):
-        return _from_training(path, saved, config)
-    return _from_config(config, saved, flag, path)
+        return _from_training(path, saved)
+    return _plain_weights(saved, config, model, flag, path)
 
 
-def _from_training(path: Path, saved: Mapping[str, Any], config: str | Path | None) -> _Found:
+def _from_training(path: Path, saved: Mapping[str, Any]) -> _Found:
     form = saved.get("format", TRAINING_FORMATS[0])  # checkpoints before format tags are the first format
     if form not in TRAINING_FORMATS:
         raise ValueError(
@@ -244,8 +244,11 @@ def _safetensors_metadata(path: Path) -> dict[str, Any]:
     return out
 
 
-def _from_config(config, state, flag: str, path: Path | None = None) -> _Found:
+def _plain_weights(state, config, model: str | None, flag: str, path: Path | None = None) -> _Found:
+    """Weights without their model: the model comes from ``config``, else from the caller's ``model`` name."""
     where = path if path is not None else state
+    if config is None and model is not None:
+        return _Found(model, {}, state, None, f"{model} with weights {where}", from_config=True)
     if config is None:
         raise ValueError(
             f"{flag} {where} is a plain weights file: say which model it fits with --config CFG "
@@ -297,20 +300,10 @@ def _random(model: str | None, config: str | Path | None) -> _Found:
         name, kwargs, recipe = _config_model(cfg)
         source = f"config {config} ({name}, untrained weights)"
         return _Found(name, kwargs, None, recipe, source, config=cfg, from_config=True)
-    from videoshift.models import create_model
-
-    probe = create_model(str(model))  # the entrypoint's defaults: classes and frames
-    kwargs = {"num_classes": probe.num_classes, "num_frames": int(probe.num_frames)}
-    return _Found(
-        str(model),
-        {},
-        None,
-        Recipe.for_frames(kwargs["num_frames"], kwargs["num_classes"]),
-        f"{model} (untrained weights)",
-    )
+    return _Found(str(model), {}, None, None, f"{model} (untrained weights)", from_config=True)
 
 
-def _check_config_model(config: str | Path | None, found: _Found) -> None:
+def _check_config_model(config: str | Path, found: _Found) -> None:
     """A config given beside a source that names its own model (a checkpoint, a package, a tag) must name the same
     model (its data and options may differ: a test set, another run's settings)."""
     from videoshift.engine.config import load_config
@@ -368,9 +361,10 @@ def _build(found: _Found, kwargs: dict[str, Any]) -> nn.Module:
 
 
 def _config_recipe(cfg: Mapping[str, Any] | None, built: nn.Module) -> Recipe:
-    """The recipe of a config's data section for the built model (synthetic runs and pre-recipe checkpoints)."""
+    """The recipe of a config's data section for the built model (synthetic runs and pre-recipe checkpoints), or
+    without a config the plain one of :meth:`Recipe.for_frames` (a model named with its weights file)."""
     if cfg is None:
-        raise ValueError("internal: a source without a recipe and without a config")
+        return Recipe.for_frames(int(built.num_frames), built.num_classes)
     names = cfg.get("_class_names") or _class_names_here(cfg["data"])
     outputs = built.num_classes
     names = names if names and len(names) == outputs else None

@@ -17,11 +17,17 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     listing.add_argument("--model", help="only the weights of this model")
     listing.add_argument("--json", action="store_true", help="every field of every spec, as JSON")
     listing.set_defaults(func=run_list)
-    convert = sub.add_parser("convert", help="a checkpoint (any supported format) to model.safetensors + spec")
+    convert = sub.add_parser(
+        "convert",
+        help="a checkpoint (any supported format) to a weights package: model.safetensors, spec.json, README.md",
+        description="Write a weights package (--weights DIR of every command) from a training checkpoint (its model "
+        "and recipe come along) or from an upstream checkpoint of --model (TSN sampling of its frames at --size).",
+    )
     convert.add_argument("source", type=Path, help="checkpoint file (.pth/.pt/.ckpt/.safetensors)")
-    convert.add_argument("--model", required=True, help="registered model name")
-    convert.add_argument("--num-classes", type=int, required=True)
+    convert.add_argument("--model", help="registered model name (required for a checkpoint that does not name it)")
+    convert.add_argument("--num-classes", type=int, help="classes of the checkpoint's classifier")
     convert.add_argument("--num-frames", type=int, help="frames per clip (default: the model's)")
+    convert.add_argument("--size", type=int, help="frame size the model reads (default: the recipe's, else 224)")
     convert.add_argument("--out", type=Path, required=True, help="folder for model.safetensors, spec.json, README.md")
     convert.set_defaults(func=run_convert)
 
@@ -69,45 +75,28 @@ def run_list(args: argparse.Namespace) -> int:
 
 
 def run_convert(args: argparse.Namespace) -> int:
-    """Convert, load strictly, write ``model.safetensors`` + ``spec.json`` + ``README.md``; print the sha256."""
-    from safetensors.torch import save_file
-
-    from videoshift.models import create_model
-    from videoshift.models.checkpoint import load_checkpoint, read_state_dict
-    from videoshift.models.complexity import count_params
+    """Load the checkpoint strictly (the one loader), write the package, print the weights' sha256."""
+    from videoshift.inference.package import write_package
+    from videoshift.inference.recipe import Recipe
+    from videoshift.inference.sources import load_model
     from videoshift.models.hub import sha256sum
 
-    kwargs: dict[str, Any] = {"num_classes": args.num_classes}
+    overrides: dict[str, Any] = {}
+    if args.num_classes is not None:
+        overrides["num_classes"] = args.num_classes
     if args.num_frames:
-        kwargs["num_frames"] = args.num_frames
-    model = create_model(args.model, **kwargs)
-    report = load_checkpoint(model, read_state_dict(args.source))  # weights_only; optimizer state is left behind
-    if report.skipped_head:
-        raise ValueError(f"{args.source}: the classifier does not fit num_classes={args.num_classes}")
-    args.out.mkdir(parents=True, exist_ok=True)
-    target = args.out / "model.safetensors"
-    state = {k: v.detach().contiguous() for k, v in model.state_dict().items()}
-    save_file(state, str(target), metadata={"model": args.model, "kwargs": json.dumps(kwargs)})
-    digest = sha256sum(target)
-    spec = {
-        "model": args.model,
-        "kwargs": kwargs,
-        "file": target.name,
-        "sha256": digest,
-        "size": target.stat().st_size,
-        "params": count_params(model),
-        "converted_from": {"file": args.source.name, "sha256": sha256sum(args.source)},
-    }
-    (args.out / "spec.json").write_text(json.dumps(spec, indent=2) + "\n", encoding="utf-8")
+        overrides["num_frames"] = args.num_frames
+    loaded = load_model(weights=args.source, model=args.model, model_kw=overrides)  # weights_only; no optimizer
+    recipe = loaded.recipe
+    if args.size is not None or args.num_frames:
+        recipe = Recipe.for_frames(int(loaded.model.num_frames), loaded.num_classes, args.size or recipe.input_size)
+    made_from = {"file": args.source.name, "sha256": sha256sum(args.source), "source": loaded.source}
     card = (
-        f"# {args.model} ({args.source.name})\n\n"
-        f"Converted by `videoshift weights convert` from `{args.source.name}` (sha256 "
-        f"`{spec['converted_from']['sha256']}`).\n\n"
-        f"- model: `{args.model}`, arguments `{json.dumps(kwargs)}`, {spec['params']:,} parameters\n"
-        f"- file: `model.safetensors`, sha256 `{digest}`, {spec['size']:,} bytes\n"
-        f"- load: `create_model({args.model!r}, checkpoint='model.safetensors', **{kwargs!r})`\n\n"
+        f"Converted by `videoshift weights convert` from `{args.source.name}` (sha256 `{made_from['sha256']}`).\n\n"
         "License, training data and results: those of the source checkpoint; say where it came from here.\n"
     )
-    (args.out / "README.md").write_text(card, encoding="utf-8")
-    print(f"{target}  sha256 {digest}")
+    spec = write_package(
+        loaded.model, loaded.name, loaded.kwargs, recipe, args.out, about={"converted_from": made_from}, card=card
+    )
+    print(f"{args.out / spec['file']}  sha256 {spec['sha256']}")
     return 0

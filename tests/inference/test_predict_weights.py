@@ -15,7 +15,7 @@ from videoshift.cli import main
 from videoshift.data import write_synthetic_dataset
 from videoshift.inference import load_model
 from videoshift.inference.predict import predict_videos
-from videoshift.models import create_model, weights
+from videoshift.models import create_model, hub, weights
 
 MEDIA = Path(__file__).parents[1] / "fixtures" / "media"
 
@@ -114,3 +114,44 @@ def test_weights_list_and_convert(tmp_path, capsys):
     loaded = create_model("tsm_mbv2", num_classes=7, num_frames=4, checkpoint=tmp_path / "out" / "model.safetensors")
     pairs = zip(loaded.state_dict().values(), source.state_dict().values(), strict=True)
     assert all(torch.equal(a, b) for a, b in pairs)
+
+
+@pytest.mark.parametrize("tag", [spec.tag for spec in weights.list_weights()])
+def test_test_command_takes_every_registered_tag_from_the_cache(tag, videos, tmp_path, monkeypatch, capsys):
+    """``videoshift test --weights TAG`` for every registered tag whose file is in the cache: the stand-in model
+    replaces the architecture (a file of the real one is 100 MB to 350 MB) and the protocol's frame size shrinks to
+    16 px; its sampling, views, normalisation and class count are the tag's. The upstream's top-1 is printed beside
+    the measured one."""
+    engine_standins.register(monkeypatch)
+    monkeypatch.setenv("VIDEOSHIFT_CACHE", str(tmp_path / "cache"))
+    spec = weights.get_weights(tag)
+    model = create_model(engine_standins.MODEL_NAME, num_classes=spec.num_classes, num_frames=spec.protocol.frames)
+    small = dataclasses.replace(spec.protocol, input_size=16, short_side=16)
+    stand_in = dataclasses.replace(
+        spec,
+        model=engine_standins.MODEL_NAME,
+        kwargs=MappingProxyType({"num_classes": spec.num_classes}),
+        protocol=small,
+    )
+    cached = hub.cached_path(stand_in)
+    cached.parent.mkdir(parents=True)
+    torch.save({"state_dict": model.state_dict()}, cached)
+    if stand_in.verification == "sha256-prefix":
+        stand_in = dataclasses.replace(stand_in, sha256_prefix=hub.sha256sum(cached)[:8])
+    monkeypatch.setitem(weights._BY_TAG, tag, stand_in)
+    listed = tmp_path / "test.txt"
+    listed.write_text("".join(f"{Path(video).name} {i}\n" for i, video in enumerate(videos[:2])))
+    config = tmp_path / "test.yaml"
+    data = {"test_list": str(listed), "root": str(Path(videos[0]).parent), "num_classes": spec.num_classes}
+    config.write_text(
+        json.dumps({"model": {"name": engine_standins.MODEL_NAME}, "data": data, "train": {"num_workers": 0}})
+    )
+    assert main(["test", str(config), "--weights", tag, "--out", str(tmp_path / "out")]) == 0
+    printed = capsys.readouterr().out
+    saved = json.loads((tmp_path / "out" / "results.json").read_text())
+    assert saved["count"] == 2 and saved["source"].startswith(f"registered weights {tag}")
+    assert saved["views"] == "{}x{}".format(*spec.protocol.views) and saved["recipe"]["transform"]["input_size"] == 16
+    if "top1" in spec.upstream:
+        assert f"upstream top1 {spec.upstream['top1']:.2f} (as published), measured {saved['top1']:.2f}" in printed
+    else:  # the Video Swin file's listing publishes no top-1
+        assert "upstream" not in printed

@@ -7,6 +7,7 @@ import torch
 from tiny_models import NUM_CLASSES, TINY, build
 
 from videoshift.models import create_model
+from videoshift.models.shift_cnn import ShiftCNN
 from videoshift.viz.gradcam import class_index, explain, grad_cam, normalise_cam, upsample_cam
 
 
@@ -114,3 +115,41 @@ def test_frozen_models_still_get_maps():
     model = create_model("tsn_mbv2", backbone="mobilenetv2_050", num_classes=3, num_frames=2, dropout=0.0)
     model.requires_grad_(False)
     assert grad_cam(model, torch.randn(3, 2, 32, 32)).shape == (2, 32, 32)
+
+
+class ClipAsFeatures(ShiftCNN):
+    """A TSN whose feature map is its input clip, so the map Grad-CAM weighs is written by hand.
+
+    The head is the real one (spatial mean, a linear classifier per frame, mean over frames), so the class score
+    is linear in the map: ``S = mean_{t,h,w} fc.weight[target] · A[:, t, h, w]``.
+    """
+
+    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
+        self.check_clip(x)
+        return x
+
+
+def test_the_map_is_normalised_over_the_clip_not_per_frame():
+    model = ClipAsFeatures("mobilenetv2_050", num_classes=2, num_frames=2, dropout=0.0)
+    model.num_features = 3
+    model.reset_classifier(2)
+    with torch.no_grad():
+        model.head.fc.weight.copy_(torch.tensor([[1.0, -1.0, 0.5], [0.0, 1.0, 0.0]]))
+        model.head.fc.bias.zero_()
+    # (C=3, T=2, 2, 2); class 0 weighs the channels 1, -1, 0.5: frame 0 sums to [[4, 4], [-1, 16]], frame 1 to
+    # [[1, -1], [2, 1]], so frame 1's evidence is an eighth of frame 0's peak.
+    clip = torch.tensor(
+        [
+            [[[4.0, 2.0], [0.0, 14.0]], [[1.0, 0.0], [2.0, 0.0]]],
+            [[[0.0, 0.0], [1.0, 0.0]], [[0.0, 1.0], [0.0, 0.0]]],
+            [[[0.0, 4.0], [0.0, 4.0]], [[0.0, 0.0], [0.0, 2.0]]],
+        ]
+    )
+    result = explain(model, clip, target=0)
+    # each channel's weight is its classifier weight over the 2 x 2 x 2 positions the score averages
+    expected_raw = torch.tensor([[[4.0, 4.0], [0.0, 16.0]], [[1.0, 0.0], [2.0, 1.0]]]) / 8
+    assert torch.equal(result.raw, expected_raw)
+    # one scale for the clip: frame 1 keeps its 1/8 of the clip's peak (per frame, its own peak would be 1)
+    expected_cam = torch.tensor([[[0.25, 0.25], [0.0, 1.0]], [[0.0625, 0.0], [0.125, 0.0625]]])
+    assert torch.equal(result.cam, expected_cam)
+    assert result.cam[1].max() == 0.125

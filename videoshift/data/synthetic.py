@@ -56,9 +56,19 @@ def _box(u: np.ndarray, v: np.ndarray, half_u: float, half_v: float) -> np.ndarr
     return np.maximum(np.abs(u) - half_u, np.abs(v) - half_v)
 
 
+def _float32(value: float | np.ndarray) -> np.ndarray:
+    """``value`` as float32 (0-d for a scalar), so it multiplies float32 frames in float32 under any numpy.
+
+    numpy < 2 keeps ``float32 array * np.float64 scalar`` in float32; numpy >= 2 (NEP 50) computes it in float64,
+    which moves a few pixels by one grey level after rounding. Casting the factors first makes every clip the same
+    bytes under both.
+    """
+    return np.asarray(value, dtype=np.float32)
+
+
 def _triangle(u: np.ndarray, v: np.ndarray) -> np.ndarray:
     angles = np.pi / 2 + 2 * np.pi / 3 * np.arange(3)  # outward edge normals; apex points to -v
-    return np.max([u * np.cos(a) + v * np.sin(a) for a in angles], axis=0) - 0.5
+    return np.max([u * _float32(np.cos(a)) + v * _float32(np.sin(a)) for a in angles], axis=0) - 0.5
 
 
 def _shape_distance(shape: str, u: np.ndarray, v: np.ndarray) -> np.ndarray:
@@ -81,7 +91,7 @@ def _texture(rng: np.random.Generator, size: int) -> np.ndarray:
     field = np.zeros((size, size), np.float32)
     for _ in range(3):
         freq, angle, phase = rng.uniform([1.0, 0.0, 0.0], [6.0, np.pi, 2 * np.pi]).tolist()
-        field += np.sin(2 * np.pi * freq * (xx * np.cos(angle) + yy * np.sin(angle)) + phase)
+        field += np.sin(2 * np.pi * freq * (xx * _float32(np.cos(angle)) + yy * _float32(np.sin(angle))) + phase)
     tint = rng.uniform(-1, 1, size=3).astype(np.float32)
     noise = 0.03 * rng.standard_normal(size=(size, size, 3), dtype=np.float32)
     return np.clip(base + 0.05 * field[..., None] * (1 + tint) + noise, 0.1, 0.6)
@@ -107,7 +117,7 @@ def _draw(frames: np.ndarray, shape: str, cx, cy, radius, angle, colour: np.ndar
         return
     yy, xx = np.mgrid[y0:y1, x0:x1].astype(np.float32)
     dx, dy = (xx - cx) / radius, (yy - cy) / radius
-    cos, sin = np.cos(angle), np.sin(angle)
+    cos, sin = _float32(np.cos(angle)), _float32(np.sin(angle))  # angle: a Python float or a float32 (T, 1, 1)
     distance = _shape_distance(shape, cos * dx + sin * dy, -sin * dx + cos * dy)
     cover = np.clip(0.5 - distance * radius, 0.0, 1.0) * alpha  # (T, h, w)
     region = frames[:, y0:y1, x0:x1]

@@ -163,8 +163,9 @@ def create_model(
     :func:`videoshift.models.checkpoint.load_imagenet_weights`), the same way for every family. ``pretrained="tag"``
     names published video weights (:mod:`videoshift.models.weights`, ``videoshift weights list``; the part after
     ``name.`` is enough): the model is built with the weights' arguments (``kwargs`` override them), the file is
-    downloaded once into the cache, verified and loaded strictly (:mod:`videoshift.models.hub`), and the model gets
-    ``weights_spec`` and ``class_names`` attributes. A ``num_classes`` override re-initialises the classifier.
+    downloaded once into the cache, verified and loaded strictly (:mod:`videoshift.models.hub`). A ``num_classes``
+    override re-initialises the classifier. The weights' recipe and class names travel with
+    :func:`videoshift.inference.load_model`, not on the model.
     ``checkpoint`` (a file path) is loaded strictly after that through
     :func:`videoshift.models.checkpoint.load_checkpoint`.
 
@@ -188,8 +189,6 @@ def create_model(
 
         same_head = int(kwargs["num_classes"]) == spec.num_classes
         load_weights(model, spec, strict_head=same_head)
-        model.weights_spec = spec
-        model.class_names = spec.class_names() if same_head else None
     elif pretrained:
         load_imagenet_weights(model)
     if checkpoint is not None:

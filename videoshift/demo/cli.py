@@ -24,8 +24,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     demo.add_argument(
         "--weights",
         action="append",
-        metavar="TAG",
-        help="registered weights to offer (repeatable; videoshift weights list)",
+        metavar="TAG|DIR|FILE",
+        help="weights to offer, as every command takes them: a registered tag, a package folder or a file (repeatable)",
     )
     demo.add_argument(
         "--host",

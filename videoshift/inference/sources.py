@@ -125,7 +125,7 @@ def load_model(
     recipe = found.recipe or _config_recipe(found.config, built)
     if recipe.num_classes != built.num_classes:
         raise ValueError(f"{found.source}: its recipe has {recipe.num_classes} classes, the model {built.num_classes}")
-    log.info("model: %s", found.source)
+    log.debug("model: %s", found.source)
     return LoadedModel(built.to(device).eval(), recipe, found.name, kwargs, found.source, found.upstream)
 
 

@@ -27,6 +27,7 @@ HEAVY = ("torch", "timm", "torchvision", "av", "matplotlib", "gradio", "onnx", "
 #: Every leaf command and arguments it parses (its required ones); a new command must be added here.
 PARSE_CASES = {
     "train": "--set optim.lr=1e-3",
+    "finetune": "data --out o --model tsm_r50 --model-kw backbone=resnet10t",
     "test": "cfg.yaml --checkpoint c.pth",
     "predict": "v.mp4 --checkpoint c.pth",
     "data convert ssv2": "--labels l --train t --val v --out o",

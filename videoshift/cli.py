@@ -25,11 +25,12 @@ from videoshift.data import cli as data_cli
 from videoshift.demo import cli as demo_cli
 from videoshift.deploy import cli as deploy_cli
 from videoshift.engine import cli as engine_cli
+from videoshift.finetune import cli as finetune_cli
 from videoshift.models import cli as models_cli
 from videoshift.viz import cli as viz_cli
 
 # Modules that contribute sub-commands, in the order they appear in ``--help``.
-COMMAND_MODULES = (engine_cli, data_cli, bench_cli, deploy_cli, models_cli, viz_cli, demo_cli)
+COMMAND_MODULES = (engine_cli, finetune_cli, data_cli, bench_cli, deploy_cli, models_cli, viz_cli, demo_cli)
 
 
 def build_parser() -> argparse.ArgumentParser:

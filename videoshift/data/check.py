@@ -1,25 +1,64 @@
-"""Check an annotation list: open every entry and try to decode it, reporting broken entries by line number."""
+"""Check videos before they are used: open every entry, count and decode frames, report the broken ones by line.
+
+:func:`check_samples` checks list entries wherever they come from (``videoshift finetune`` screens a class-folder
+tree with it); :func:`check_list` checks an annotation list file (``videoshift data check``).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from videoshift.data.annotations import read_list
+from videoshift.data.annotations import Sample, read_list
 from videoshift.data.readers import RawFrameReader, VideoReader, get_reader
 from videoshift.data.samplers import TSNSampler
 
 
 @dataclass(frozen=True)
 class Problem:
-    """A list entry that could not be read."""
+    """A list entry that could not be read, or is too short to use."""
 
     line: int
     path: str
     error: str
+
+
+def check_samples(
+    samples: Iterable[Sample],
+    root: str | Path,
+    reader: VideoReader,
+    *,
+    base: int = 0,
+    num_frames: int = 8,
+    min_frames: int = 1,
+    full: bool = False,
+) -> Iterator[tuple[Sample, Problem | None]]:
+    """Yield ``(sample, problem or None)`` per entry.
+
+    Each entry is opened and its frames counted (an entry of fewer than ``min_frames`` frames is a problem), then
+    the first and last frame and the centres of ``num_frames`` segments are decoded (``full``: every frame, which
+    also finds damage between those frames). ``base`` is the number of the first frame (frame folders).
+    """
+    root = Path(root)
+    for sample in samples:
+        path = root / sample.path
+        try:
+            total = sample.total_frames if sample.total_frames is not None else reader.count_frames(path)
+            if 0 < total < min_frames:
+                yield sample, Problem(sample.line, sample.path, f"{total} frames, fewer than the {min_frames} needed")
+                continue
+            if full:
+                indices = np.arange(total)
+            else:
+                centres = TSNSampler(num_frames=num_frames, test_mode=True)(total)
+                indices = np.unique(np.concatenate([[0, total - 1], centres]))
+            reader.read(path, indices + base + sample.offset)
+            yield sample, None
+        except ValueError as error:  # VideoReadError, or an entry that cannot be sampled (0 frames)
+            yield sample, Problem(sample.line, sample.path, " ".join(str(error).splitlines()))
 
 
 def check_list(
@@ -34,25 +73,10 @@ def check_list(
     num_frames: int = 8,
     full: bool = False,
 ) -> Iterator[tuple[int, Problem | None]]:
-    """Yield ``(line, problem or None)`` per entry.
-
-    Each entry is opened and its frames counted, then the first and last frame and the centres of ``num_frames``
-    segments are decoded (``full``: every frame, which also finds damage between those frames).
-    """
+    """Yield ``(line, problem or None)`` per entry of a list file (see :func:`check_samples`)."""
     root = Path(root) if root is not None else Path(list_path).parent
     samples = read_list(list_path, rawframes=rawframes, with_offset=with_offset)
     reader: VideoReader = RawFrameReader(filename_tmpl, start_index) if rawframes else get_reader(backend)
     base = start_index if rawframes else 0
-    for sample in samples:
-        path = root / sample.path
-        try:
-            total = sample.total_frames if rawframes else reader.count_frames(path)
-            if full:
-                indices = np.arange(total)
-            else:
-                centres = TSNSampler(num_frames=num_frames, test_mode=True)(total)
-                indices = np.unique(np.concatenate([[0, total - 1], centres]))
-            reader.read(path, indices + base + sample.offset)
-            yield sample.line, None
-        except ValueError as error:  # VideoReadError, or an entry that cannot be sampled (0 frames)
-            yield sample.line, Problem(sample.line, sample.path, str(error))
+    for sample, problem in check_samples(samples, root, reader, base=base, num_frames=num_frames, full=full):
+        yield sample.line, problem

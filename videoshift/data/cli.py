@@ -42,8 +42,16 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     check.add_argument("--full", action="store_true", help="decode every frame (slow; finds all damage)")
     check.set_defaults(func=_check)
 
-    synth = commands.add_parser("synth", help="write the synthetic motion dataset as video files + lists")
-    synth.add_argument("--out", type=Path, required=True)
+    synth = commands.add_parser(
+        "synth",
+        help="write the synthetic motion dataset as video files + lists, or as class folders",
+        description="Write the synthetic motion clips: --out as MMAction2 lists, or --folders as class folders "
+        "(FOLDERS/motion: train/ and val/, the clips videoshift train learns; FOLDERS/motion_unseen: another seed "
+        "and another look, shapes, backgrounds and speeds, one folder per class, to try videoshift finetune on).",
+    )
+    where = synth.add_mutually_exclusive_group(required=True)
+    where.add_argument("--out", type=Path, help="folder for the videos, train/val lists and label map")
+    where.add_argument("--folders", type=Path, help="folder for the two class-folder sets")
     synth.add_argument("--num-train", type=int, default=600)
     synth.add_argument("--num-val", type=int, default=200)
     synth.add_argument("--num-frames", type=int, default=8)
@@ -94,8 +102,17 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _synth(args: argparse.Namespace) -> int:
-    from videoshift.data.synthetic import write_synthetic_dataset
+    from videoshift.data.synthetic import write_class_folders, write_synthetic_dataset
 
+    if args.folders is not None:
+        common = {"num_frames": args.num_frames, "size": args.size, "lossless": args.lossless}
+        seen = write_class_folders(args.folders / "motion", args.num_train, args.num_val, seed=args.seed, **common)
+        total = args.num_train + args.num_val
+        unseen = args.folders / "motion_unseen"
+        write_class_folders(unseen, total, seed=args.seed + 1, variant=1, **common)
+        print(f"motion: {seen} (train/, val/; seed {args.seed}, the clips of videoshift train)")
+        print(f"motion_unseen: {unseen} (one folder per class; seed {args.seed + 1}, other shapes and backgrounds)")
+        return 0
     paths = write_synthetic_dataset(
         args.out, args.num_train, args.num_val, args.num_frames, args.size, args.seed, lossless=args.lossless
     )

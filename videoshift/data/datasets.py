@@ -235,4 +235,6 @@ def _build_synthetic(cfg: Mapping[str, Any], split: str) -> SyntheticMotionDatas
     train = split == "train"
     transform = ClipTransform(transform_cfg, train=train, flip_map=_flip_map(transform_cfg, list(CLASS_NAMES)))
     count = int(synthetic["num_train"] if train else synthetic["num_val"])
-    return SyntheticMotionDataset(count, split, int(synthetic["num_frames"]), size, int(synthetic["seed"]), transform)
+    return SyntheticMotionDataset(
+        count, split, int(synthetic["num_frames"]), size, int(synthetic["seed"]), transform=transform
+    )

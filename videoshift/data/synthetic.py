@@ -4,6 +4,8 @@ Classes come in time-reversed pairs (class ``2k + 1`` is class ``2k`` played bac
 left, down / up, rotating clockwise / anticlockwise, growing / shrinking, appearing / disappearing, and the whole
 scene brightening / darkening. Each clip has a random textured background, a random shape (disc, square, triangle,
 L, arrow), colour, size, speed and position, and small distractor objects drifting in random directions.
+A second look (``variant=1``) draws the same classes with other shapes (ring, cross, diamond, T), checkerboard
+backgrounds and slower, shorter moves: a set a model trained on the first look has never seen.
 
 Every random choice of a clip depends only on its seed and its pair, and time enters only through a vector of
 phases ``t`` (ascending for even classes, the same vector reversed for odd ones). So
@@ -18,6 +20,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +52,22 @@ NUM_CLASSES = len(CLASS_NAMES)
 FLIP_PAIRS: tuple[tuple[int, int], ...] = ((0, 1), (4, 5))
 SHAPES = ("disc", "square", "triangle", "ell", "arrow")
 ORIENTED_SHAPES = ("ell", "arrow")  # no rotational symmetry, so every rotation step is visible
+
+
+@dataclass(frozen=True)
+class Look:
+    """How a variant of the clips looks: its shapes, background and how far objects travel."""
+
+    shapes: tuple[str, ...]
+    oriented: tuple[str, ...]  # shapes of the rotating pair: none may look the same after a part turn
+    checkerboard: bool  # background: random gratings (False) or a random checkerboard
+    travel: tuple[float, float]  # moving pairs: distance covered over the clip, in frame sides
+
+
+LOOKS = (
+    Look(SHAPES, ORIENTED_SHAPES, checkerboard=False, travel=(0.35, 0.55)),
+    Look(("ring", "cross", "diamond", "tee"), ("tee",), checkerboard=True, travel=(0.2, 0.3)),
+)
 SPLIT_IDS = {"train": 0, "val": 1, "test": 1}
 
 
@@ -81,6 +100,14 @@ def _shape_distance(shape: str, u: np.ndarray, v: np.ndarray) -> np.ndarray:
         return _triangle(u, v)
     if shape == "ell":
         return np.minimum(_box(u + 0.55, v, 0.35, 1.0), _box(u, v - 0.65, 0.9, 0.35))
+    if shape == "ring":
+        return np.abs(np.sqrt(u * u + v * v) - 0.75) - 0.25
+    if shape == "cross":
+        return np.minimum(_box(u, v, 1.0, 0.3), _box(u, v, 0.3, 1.0))
+    if shape == "diamond":
+        return np.abs(u) + np.abs(v) - 1.0
+    if shape == "tee":
+        return np.minimum(_box(u, v + 0.7, 1.0, 0.3), _box(u, v, 0.3, 1.0))
     return np.minimum(_box(u, v - 0.35, 0.25, 0.65), _triangle(u * 1.1, (v + 0.45) * 1.6))  # arrow
 
 
@@ -95,6 +122,15 @@ def _texture(rng: np.random.Generator, size: int) -> np.ndarray:
     tint = rng.uniform(-1, 1, size=3).astype(np.float32)
     noise = 0.03 * rng.standard_normal(size=(size, size, 3), dtype=np.float32)
     return np.clip(base + 0.05 * field[..., None] * (1 + tint) + noise, 0.1, 0.6)
+
+
+def _checkerboard(rng: np.random.Generator, size: int) -> np.ndarray:
+    """A static ``(H, W, 3)`` checkerboard of two random colours in [0.1, 0.6], cells of 4-12 px, a little noise."""
+    cell = int(rng.integers(4, 13))
+    yy, xx = np.mgrid[0:size, 0:size] // cell
+    colours = rng.uniform(0.1, 0.6, size=(2, 3)).astype(np.float32)
+    noise = 0.02 * rng.standard_normal(size=(size, size, 3), dtype=np.float32)
+    return np.clip(colours[(yy + xx) % 2] + noise, 0.1, 0.6)
 
 
 def _colour(rng: np.random.Generator) -> np.ndarray:
@@ -124,8 +160,9 @@ def _draw(frames: np.ndarray, shape: str, cx, cy, radius, angle, colour: np.ndar
     region += cover[..., None] * (colour - region)
 
 
-def _scene(label: int, seed: int, num_frames: int, size: int) -> dict[str, Any]:
-    """Every random choice of a clip, drawn in a fixed order from its ``(seed, pair)`` generator.
+def _scene(label: int, seed: int, num_frames: int, size: int, variant: int = 0) -> dict[str, Any]:
+    """Every random choice of a clip, drawn in a fixed order from its ``(seed, pair)`` generator, in the look of
+    ``variant`` (:data:`LOOKS`).
 
     Returns the background texture, the distractors and the main (labelled) object as arguments of :func:`_draw`,
     and the scene gain (``None`` but for brightening / darkening).
@@ -134,11 +171,14 @@ def _scene(label: int, seed: int, num_frames: int, size: int) -> dict[str, Any]:
         raise ValueError(f"label must be in [0, {NUM_CLASSES}), got {label}")
     if num_frames < 2 or size < 16:
         raise ValueError(f"need num_frames >= 2 and size >= 16, got {num_frames} and {size}")
+    if not 0 <= variant < len(LOOKS):
+        raise ValueError(f"variant must be in [0, {len(LOOKS)}), got {variant}")
+    look = LOOKS[variant]
     pair = label // 2
     rng = np.random.default_rng([int(seed), pair])
     phase = np.linspace(0.0, 1.0, num_frames, dtype=np.float32)
     t = (phase[::-1] if label % 2 else phase)[:, None, None]  # (T, 1, 1)
-    texture = _texture(rng, size)
+    texture = _checkerboard(rng, size) if look.checkerboard else _texture(rng, size)
 
     # distractors: small shapes drifting in uniformly random directions (time-symmetric by construction)
     distractors = []
@@ -149,13 +189,13 @@ def _scene(label: int, seed: int, num_frames: int, size: int) -> dict[str, Any]:
         cx, cy = start[0] + step[0] * (t - 0.5), start[1] + step[1] * (t - 0.5)
         distractors.append((str(rng.choice(SHAPES[:2])), cx, cy, radius, 0.0, _colour(rng)))
 
-    shape = str(rng.choice(ORIENTED_SHAPES if pair == 2 else SHAPES))
+    shape = str(rng.choice(look.oriented if pair == 2 else look.shapes))
     radius = float(rng.uniform(0.18, 0.24) if pair == 2 else rng.uniform(0.11, 0.17)) * size  # rotations: larger
     cx, cy = (rng.uniform(0.35, 0.65, size=2) * size).tolist()
     angle = float(rng.uniform(0, 2 * np.pi))
     scale, alpha, gain = 1.0, 1.0, None
     if pair in (0, 1):  # moving right (0) / down (1) across a large part of the frame
-        travel = float(rng.uniform(0.35, 0.55) * size) * (t - 0.5)
+        travel = float(rng.uniform(*look.travel) * size) * (t - 0.5)
         cx, cy = (size / 2 + travel, cy) if pair == 0 else (cx, size / 2 + travel)
     elif pair == 2:  # clockwise on screen (y points down) by 90-180 degrees
         angle = angle + float(rng.uniform(np.pi / 2, np.pi)) * t
@@ -169,13 +209,14 @@ def _scene(label: int, seed: int, num_frames: int, size: int) -> dict[str, Any]:
     return {"texture": texture, "distractors": distractors, "main": main, "gain": gain}
 
 
-def render_clip(label: int, seed: int, num_frames: int = 8, size: int = 64) -> np.ndarray:
-    """One clip of class ``label`` as uint8 ``(T, H, W, 3)``; deterministic in ``(label // 2, seed)``.
+def render_clip(label: int, seed: int, num_frames: int = 8, size: int = 64, variant: int = 0) -> np.ndarray:
+    """One clip of class ``label`` as uint8 ``(T, H, W, 3)`` in the look of ``variant`` (:data:`LOOKS`);
+    deterministic in ``(label // 2, seed, variant)``.
 
     Raises:
         ValueError: for a label outside ``[0, NUM_CLASSES)`` or fewer than 2 frames.
     """
-    scene = _scene(label, seed, num_frames, size)
+    scene = _scene(label, seed, num_frames, size, variant)
     frames = np.broadcast_to(scene["texture"], (num_frames, size, size, 3)).copy()
     for distractor in scene["distractors"]:
         _draw(frames, *distractor)
@@ -224,6 +265,7 @@ class SyntheticMotionDataset(Dataset):
         num_frames: frames per clip.
         size: frame height and width.
         seed: dataset seed.
+        variant: the clips' look (:data:`LOOKS`).
         transform: ``(frames uint8 (T, H, W, 3), label) -> (clip, label)``; ``None`` returns frames as
             float ``(C, T, H, W)`` in [0, 1].
     """
@@ -238,12 +280,14 @@ class SyntheticMotionDataset(Dataset):
         num_frames: int = 8,
         size: int = 64,
         seed: int = 0,
+        variant: int = 0,
         transform: Callable[[torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor]] | None = None,
     ) -> None:
         if num_samples < 1:
             raise ValueError(f"num_samples must be >= 1, got {num_samples}")
         sample_seed(seed, split, 0)  # validates split
         self.num_samples, self.split, self.num_frames, self.size, self.seed = num_samples, split, num_frames, size, seed
+        self.variant = variant
         self.transform = transform
         self.class_names = list(CLASS_NAMES)
 
@@ -253,7 +297,7 @@ class SyntheticMotionDataset(Dataset):
     def frames(self, index: int) -> np.ndarray:
         """The raw uint8 ``(T, H, W, 3)`` clip of sample ``index``."""
         seed = sample_seed(self.seed, self.split, index)
-        return render_clip(sample_label(index), seed, self.num_frames, self.size)
+        return render_clip(sample_label(index), seed, self.num_frames, self.size, self.variant)
 
     def __getitem__(self, index: int) -> dict[str, Any]:
         if not 0 <= index < self.num_samples:
@@ -282,6 +326,20 @@ def _write_video(path: Path, frames: np.ndarray, fps: int, lossless: bool) -> No
         container.mux(stream.encode())
 
 
+def _write_clips(
+    out: Path, dataset: SyntheticMotionDataset, relative: Callable[[int], str], fps: int, lossless: bool
+) -> list[Sample]:
+    """Write every clip of ``dataset`` to ``out / relative(index)``; returns their list entries."""
+    samples = []
+    for index in range(len(dataset)):
+        path = out / relative(index)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _write_video(path, dataset.frames(index), fps, lossless)
+        samples.append(Sample(path=relative(index), labels=(sample_label(index),)))
+    log.info("wrote %d %s clips under %s", len(dataset), dataset.split, out)
+    return samples
+
+
 def write_synthetic_dataset(
     out_dir: str | Path,
     num_train: int = 600,
@@ -303,16 +361,9 @@ def write_synthetic_dataset(
     out = Path(out_dir)
     lists = {}
     for split, count in (("train", num_train), ("val", num_val)):
-        folder = out / "videos" / split
-        folder.mkdir(parents=True, exist_ok=True)
         dataset = SyntheticMotionDataset(count, split, num_frames, size, seed)
-        samples = []
-        for index in range(count):
-            relative = f"videos/{split}/{index:06d}.mp4"
-            _write_video(out / relative, dataset.frames(index), fps, lossless)
-            samples.append(Sample(path=relative, labels=(sample_label(index),)))
+        samples = _write_clips(out, dataset, lambda i, s=split: f"videos/{s}/{i:06d}.mp4", fps, lossless)
         lists[split] = write_list(out / f"{split}_list.txt", samples)
-        log.info("wrote %d %s clips under %s", count, split, folder)
     label_map = write_label_map(out / "label_map.txt", CLASS_NAMES)
     return {
         "dataset": "video",
@@ -322,3 +373,30 @@ def write_synthetic_dataset(
         "label_map": str(label_map),
         "num_classes": NUM_CLASSES,
     }
+
+
+def class_folder(label: int) -> str:
+    """The folder name of a class in a class-folder tree: its name with underscores for spaces."""
+    return CLASS_NAMES[label].replace(" ", "_")
+
+
+def write_class_folders(
+    out_dir: str | Path,
+    num_train: int,
+    num_val: int = 0,
+    num_frames: int = 8,
+    size: int = 64,
+    seed: int = 0,
+    variant: int = 0,
+    fps: int = 8,
+    lossless: bool = False,
+) -> Path:
+    """Write the synthetic clips as a class-folder tree (what ``videoshift finetune`` reads): ``train/<class>/``
+    and ``val/<class>/`` with ``num_val``, else ``<class>/`` directly. Returns ``out_dir``."""
+    out = Path(out_dir)
+    splits = (("train", num_train, "train/"), ("val", num_val, "val/")) if num_val else (("train", num_train, ""),)
+    for split, count, prefix in splits:
+        dataset = SyntheticMotionDataset(count, split, num_frames, size, seed, variant)
+        name = lambda i, p=prefix: f"{p}{class_folder(sample_label(i))}/{i:06d}.mp4"  # noqa: E731
+        _write_clips(out, dataset, name, fps, lossless)
+    return out

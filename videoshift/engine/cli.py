@@ -9,6 +9,7 @@ import shutil
 import sys
 from pathlib import Path
 
+from videoshift.data.folders import video_files
 from videoshift.engine.progress import setup_logging
 from videoshift.inference.arguments import add_source_arguments
 from videoshift.report import add_output_arguments
@@ -151,9 +152,6 @@ def run_test(args: argparse.Namespace) -> int:
     return 0
 
 
-VIDEO_SUFFIXES = (".mp4", ".webm", ".mkv", ".avi", ".mov", ".m4v")
-
-
 def expand_videos(items: list[str]) -> list[str]:
     """Files as given, folders as their video files (recursively, sorted), glob patterns expanded."""
     import glob
@@ -162,7 +160,7 @@ def expand_videos(items: list[str]) -> list[str]:
     for item in items:
         path = Path(item)
         if path.is_dir():
-            out += sorted(str(p) for p in path.rglob("*") if p.suffix.lower() in VIDEO_SUFFIXES)
+            out += [str(p) for p in video_files(path)]
         elif any(c in item for c in "*?[") and not path.exists():
             matches = sorted(glob.glob(item, recursive=True))
             if not matches:

@@ -64,6 +64,14 @@ def param_groups(model: Recognizer, optim_cfg: Mapping[str, Any]) -> list[dict[s
     return list(groups.values())
 
 
+def scaled_lr(lr: float, lr_batch: int, global_batch: int) -> float:
+    """The linear scaling rule (Goyal et al. 2017, as the TSM and TPS recipes apply it): ``lr`` set for a global
+    batch of ``lr_batch`` becomes ``lr * global_batch / lr_batch``."""
+    if lr_batch < 1 or global_batch < 1:
+        raise ValueError(f"batch sizes must be >= 1, got lr_batch={lr_batch} and global batch {global_batch}")
+    return float(lr) * global_batch / lr_batch
+
+
 def build_optimizer(model: nn.Module, optim_cfg: Mapping[str, Any]) -> torch.optim.Optimizer:
     """The optimizer of ``optim_cfg`` (AdamW or SGD with momentum) over :func:`param_groups`."""
     groups = param_groups(model, optim_cfg)

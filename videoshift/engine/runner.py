@@ -200,6 +200,31 @@ def add_latencies(rows: list[dict[str, Any]], models: Sequence[tuple[torch.nn.Mo
         row["latency_x"] = row["latency_ms"] / base if base else None
 
 
+def predict_split(
+    loaded: LoadedModel,
+    data_cfg: Mapping[str, Any],
+    split: str,
+    dist_info: distributed.DistInfo,
+    views: str | None = None,
+    batch_size: int = 8,
+    num_workers: int = 2,
+) -> tuple[Any, Any]:
+    """The dataset of ``split`` of ``data_cfg`` (its lists, root and labels) read with the model's recipe (``views``
+    overrides its clips x crops), and the model's predictions over it (every rank's, gathered); synthetic data is
+    rendered in memory at the model's own frames and size, so its recipe does not apply."""
+    from videoshift.data import build_dataset
+
+    recipe = loaded.recipe.with_views(views)
+    data_classes = data_cfg.get("num_classes")
+    if data_classes is not None and int(data_classes) != loaded.num_classes:
+        raise ValueError(f"the data has {data_classes} classes, the model {loaded.num_classes} ({loaded.source})")
+    loaded.model.to(dist_info.device)
+    synthetic = data_cfg.get("dataset") == "synthetic"
+    dataset = build_dataset(data_cfg if synthetic else recipe.data_config(data_cfg), split)
+    loader = eval_loader(dataset, dist_info, batch_size, num_workers)
+    return dataset, predict(loaded.model, loader, dist_info.device, recipe.average)
+
+
 def evaluate_model(
     loaded: LoadedModel,
     data_cfg: Mapping[str, Any],
@@ -210,27 +235,17 @@ def evaluate_model(
     device: str = "auto",
     about: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Evaluate a loaded model on the ``test`` split of ``data_cfg`` (its lists, root and labels), reading every
-    video with the model's recipe (``views`` overrides its clips x crops); returns the metrics.
+    """Evaluate a loaded model on the ``test`` split of ``data_cfg`` (see :func:`predict_split`); returns the
+    metrics.
 
     With ``out_dir``, the main rank saves ``results.json`` (and ``confusion.npy``) there once everything has
     succeeded, recording the model, its source, the recipe and ``about`` (e.g. the config) beside the metrics.
-    Synthetic data is rendered in memory at the model's own frames and size, so its recipe does not apply.
     """
-    from videoshift.data import build_dataset
-
-    recipe = loaded.recipe.with_views(views)
-    data_classes = data_cfg.get("num_classes")
-    if data_classes is not None and int(data_classes) != loaded.num_classes:
-        raise ValueError(f"the data has {data_classes} classes, the model {loaded.num_classes} ({loaded.source})")
     dist_info = distributed.setup(device)
-    loaded.model.to(dist_info.device)
-    synthetic = data_cfg.get("dataset") == "synthetic"
-    dataset = build_dataset(data_cfg if synthetic else recipe.data_config(data_cfg), "test")
-    loader = eval_loader(dataset, dist_info, batch_size, num_workers)
-    predictions = predict(loaded.model, loader, dist_info.device, recipe.average)
+    dataset, predictions = predict_split(loaded, data_cfg, "test", dist_info, views, batch_size, num_workers)
     result = score(predictions, video_keys(dataset, predictions.indices))
     if out_dir is not None and dist_info.is_main:
+        recipe = loaded.recipe.with_views(views)
         record = {"model": loaded.name, "source": loaded.source, "recipe": recipe.to_dict(), **dict(about or {})}
         names = getattr(dataset, "class_names", None) or loaded.class_names
         save_results(result, out_dir, names, record)

@@ -222,6 +222,11 @@ SCHEMA = Section(
             {
                 "name": Key("adamw", "optimizer", ("adamw", "sgd")),
                 "lr": Key(1e-3, "learning rate at the reference batch (per-process batch x processes x accumulate)"),
+                "lr_batch": Key(
+                    None,
+                    "the global batch lr was set for; a run with another global batch warns and names the linearly "
+                    "scaled lr; null: not stated, no warning",
+                ),
                 "weight_decay": Key(0.02, "weight decay of the groups that decay"),
                 "betas": Key([0.9, 0.999], "adamw betas"),
                 "momentum": Key(0.9, "sgd momentum"),

@@ -41,7 +41,7 @@ from videoshift.engine.loader import (
     train_loader,
 )
 from videoshift.engine.metrics import headline
-from videoshift.engine.optim import build_optimizer, build_scheduler
+from videoshift.engine.optim import build_optimizer, build_scheduler, scaled_lr
 from videoshift.engine.progress import Progress
 from videoshift.inference.recipe import Recipe
 
@@ -156,6 +156,7 @@ class Trainer:
                 f"an epoch has {len(self.loader)} batches per process, fewer than train.accumulate={self.accumulate}; "
                 "lower train.batch_size or train.accumulate"
             )
+        self.warn_lr_batch()
         self.optimizer = build_optimizer(self.model, cfg["optim"])
         self.scheduler = build_scheduler(self.optimizer, cfg["schedule"], self.steps_per_epoch, tcfg["epochs"])
         self.amp = tcfg["amp"]
@@ -166,6 +167,26 @@ class Trainer:
         self.epoch, self.step_in_epoch, self.global_step, self.best_score = 0, 0, 0, -1.0
         self.epoch_loader_state = self.loader.generator.get_state()  # the loader's generator as the epoch began
         self.writer = None
+
+    @property
+    def global_batch(self) -> int:
+        """Clips per optimizer step over every process: per-process batch x processes x accumulation."""
+        return int(self.cfg["train"]["batch_size"]) * self.dist.world_size * self.accumulate
+
+    def warn_lr_batch(self) -> None:
+        """Warn when the config states the global batch its lr was set for (``optim.lr_batch``) and this run's
+        global batch differs, naming the linearly scaled lr (the lr is used as given)."""
+        optim_cfg = self.cfg["optim"]
+        if optim_cfg["lr_batch"] is None or int(optim_cfg["lr_batch"]) == self.global_batch:
+            return
+        lr, lr_batch, tcfg = float(optim_cfg["lr"]), int(optim_cfg["lr_batch"]), self.cfg["train"]
+        suggested = scaled_lr(lr, lr_batch, self.global_batch)
+        log.warning(
+            "optim.lr %g was set for a global batch of %d, this run's is %d (%d per process x %d processes x %d "
+            "accumulated): the linear rule gives %g (--set optim.lr=%g optim.lr_batch=%d)",
+            *(lr, lr_batch, self.global_batch, int(tcfg["batch_size"]), self.dist.world_size, self.accumulate),
+            *(suggested, suggested, self.global_batch),
+        )
 
     # ----------------------------------------------------------------------------------------------- state
     def rng_state(self) -> dict[str, Any]:
@@ -303,7 +324,7 @@ class Trainer:
             self.step_in_epoch += 1
             self.global_step += 1
             lr = self.optimizer.param_groups[0]["lr"] / self.optimizer.param_groups[0]["lr_mult"]
-            progress.step(self.epoch + 1, losses[-1], lr, batch * self.accumulate * self.dist.world_size)
+            progress.step(self.epoch + 1, losses[-1], lr, self.global_batch)
             if self.writer is not None:
                 self.writer.add_scalar("train/loss", losses[-1], self.global_step)
                 self.writer.add_scalar("train/lr", lr, self.global_step)

@@ -14,7 +14,7 @@ import torch
 
 from videoshift.engine import checkpointing, distributed
 from videoshift.engine.config import experiment_configs
-from videoshift.engine.evaluate import predict, save_results, score, video_keys
+from videoshift.engine.evaluate import predict, save_results, score, video_extents, video_keys
 from videoshift.engine.loader import eval_loader
 from videoshift.engine.train import RunSummary, Trainer
 from videoshift.inference import LoadedModel, load_model
@@ -214,7 +214,9 @@ def evaluate_model(
     video with the model's recipe (``views`` overrides its clips x crops); returns the metrics.
 
     With ``out_dir``, the main rank saves ``results.json`` (and ``confusion.npy``) there once everything has
-    succeeded, recording the model, its source, the recipe and ``about`` (e.g. the config) beside the metrics.
+    succeeded, recording the model, its source, the recipe and ``about`` (e.g. the config) beside the metrics, and
+    per video whether its file is whole and which seconds the views cover. ``incomplete`` in the metrics counts
+    the videos whose file holds fewer frames than its header promises (:mod:`videoshift.data.completeness`).
     Synthetic data is rendered in memory at the model's own frames and size, so its recipe does not apply.
     """
     from videoshift.data import build_dataset
@@ -230,10 +232,12 @@ def evaluate_model(
     loader = eval_loader(dataset, dist_info, batch_size, num_workers)
     predictions = predict(loaded.model, loader, dist_info.device, recipe.average)
     result = score(predictions, video_keys(dataset, predictions.indices))
+    videos = video_extents(dataset, predictions)
+    result["incomplete"] = sum(not video["complete"] for video in videos)
     if out_dir is not None and dist_info.is_main:
         record = {"model": loaded.name, "source": loaded.source, "recipe": recipe.to_dict(), **dict(about or {})}
         names = getattr(dataset, "class_names", None) or loaded.class_names
-        save_results(result, out_dir, names, record)
+        save_results(result, out_dir, names, record, videos)
     return result
 
 

@@ -71,7 +71,7 @@ def describe(row: torch.Tensor | Sequence[float]) -> dict[str, Any]:
     the times of the first and last sampled frames in seconds (``None`` where unknown)."""
     values = [None if math.isnan(v) else v for v in torch.as_tensor(row, dtype=torch.float64).tolist()]
     promised, decodable, duration, start, end = values
-    record: dict[str, Any] = {
+    return {
         "complete": is_complete(None if promised is None else int(promised), int(decodable)),
         "frames_promised": None if promised is None else int(promised),
         "frames_decodable": int(decodable),
@@ -79,7 +79,6 @@ def describe(row: torch.Tensor | Sequence[float]) -> dict[str, Any]:
         "clip_start_s": None if start is None else round(start, 3),
         "clip_end_s": None if end is None else round(end, 3),
     }
-    return record
 
 
 def summary_line(record: dict[str, Any]) -> str:

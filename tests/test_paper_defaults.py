@@ -328,3 +328,26 @@ def test_configs_follow_their_papers_recipe_frames_and_views(name):
     assert _frames(cfg) == row.frames
     assert _frames(cfg, "test_sampling") == row.frames
     assert (int(test.get("num_clips", 1)), cfg["data"]["transform"]["test_crops"]) == row.views
+
+
+# ---------------------------------------------------------------------------------------------- ImageNet starts
+# The ImageNet weights each architecture starts from under pretrained: true, as timm names them. The CNN papers
+# (TSN, TSM, TANet, TDN, STSM) and MMAction2 start from torchvision's ResNet-50 (timm: tv_in1k; timm's default
+# a1_in1k is another recipe). TSM's MobileNetV2 weights are not on the Hub: timm's own. DeiT-S and Swin: their
+# authors' releases, as timm re-publishes them.
+IMAGENET_START = {
+    "resnet50": "resnet50.tv_in1k",
+    "mobilenetv2_100": "mobilenetv2_100.ra_in1k",
+    "deit_small_patch16_224": "deit_small_patch16_224.fb_in1k",
+    "swin_tiny_patch4_window7_224": "swin_tiny_patch4_window7_224.ms_in1k",
+    "swin_base_patch4_window7_224": "swin_base_patch4_window7_224.ms_in22k_ft_in1k",
+}
+PRETRAINED_CONFIGS = [name for name in PAPER_CONFIGS if load_config(name)["model"]["pretrained"]]
+
+
+@pytest.mark.parametrize("name", PRETRAINED_CONFIGS)
+def test_each_pretrained_config_names_its_imagenet_start(name):
+    """Read from the config and the model it builds, so that a new config (or backbone) must be added above."""
+    _, model = built(name)
+    architecture = getattr(model, "backbone_name", None) or str(model.imagenet_weights).split(".")[0]
+    assert model.imagenet_weights == IMAGENET_START[architecture]

@@ -12,6 +12,25 @@ def test_check_reports_broken_entries(real_data, tmp_path, capsys):
     assert "list.txt:1" not in out and "list.txt:4" not in out and "2/4 entries readable, 2 broken" in out
 
 
+def test_check_reports_every_broken_line_in_one_run(real_data, tmp_path, capsys):
+    (tmp_path / "demo.mp4").symlink_to(real_data / "videos" / "demo.mp4")
+    lines = ["demo.mp4 0", "demo.mp4 9", "gone.mp4 1", "demo.mp4", "demo.mp4 2"]  # bad label, missing, malformed
+    (tmp_path / "list.txt").write_text("\n".join(lines) + "\n")
+    assert main(["data", "check", str(tmp_path / "list.txt"), "--num-classes", "5"]) == 1
+    out = capsys.readouterr().out.splitlines()
+    listing = tmp_path / "list.txt"
+    assert out == [
+        f"{listing}:2: demo.mp4: label 9 out of range for num_classes=5",
+        f"{listing}:3: gone.mp4: {tmp_path / 'gone.mp4'}: no such file",
+        f"{listing}:4: demo.mp4: expected 'path label...', got 'demo.mp4'",
+        "2/5 entries readable, 3 broken",
+    ]
+    labels = tmp_path / "labels.txt"
+    labels.write_text("a\nb\nc\n")  # three classes: labels 0 and 2 fit, 9 does not
+    assert main(["data", "check", str(listing), "--label-map", str(labels)]) == 1
+    assert "label 9 out of range for num_classes=3" in capsys.readouterr().out
+
+
 def test_check_rawframe_lists(real_data, tmp_path, capsys):
     listing = real_data / "annotations/rawframe_test_list.txt"
     assert main(["data", "check", str(listing), "--rawframes", "--root", str(real_data / "rawframes")]) == 0

@@ -7,6 +7,7 @@ import os
 import numpy as np
 import pytest
 from demo_model import MEDIA, VIDEOS
+from media import cut_short
 from PIL import Image
 
 gr = pytest.importorskip("gradio", reason="gradio is not installed (pip install -e '.[dev]' or '.[demo]')")
@@ -32,6 +33,13 @@ def test_a_video_gives_top5_an_animated_cam_frames_and_cost(handler):
         assert image.format == "GIF" and image.n_frames == 4 and image.size == (4 * (2 * 64 + 4), 4 * 64)
     assert strip.shape == (4 * 64, 4 * (4 * 64 + 3 * 4), 3) and strip.dtype == np.uint8  # 4 frames in a row, x4
     assert "GMACs per clip (4 frames of 64×64)" in cost and "this call took" in cost
+    assert "the clip covers" in status and "INCOMPLETE" not in status
+
+
+def test_a_video_cut_short_gets_a_warning_line(handler, tmp_path):
+    label = next(iter(handler.models.choices))
+    status, *_ = handler(str(cut_short(VIDEOS / "test.mp4", tmp_path / "cut.mp4")), label)
+    assert "\n\n**INCOMPLETE: the header promises 300 frames, the file holds 107; the clip covers 0.43-3.10 s" in status
 
 
 def test_failures_become_the_status_message(handler, monkeypatch):

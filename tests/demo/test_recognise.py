@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 from demo_model import CLASSES, MEDIA, VIDEOS
-from media import moving_frames, write_video
+from media import cut_short, moving_frames, write_video
 
 from videoshift.demo.recognise import ModelCache, UploadError, check_upload, model_choices, recognise
 from videoshift.inference import load_model
@@ -44,6 +44,23 @@ def test_top5_frames_and_cam_of_the_trained_model(models, trained_checkpoint, vi
 
 def test_an_unseen_cut_of_the_pool_scene_is_cleaning_pool(models):
     assert recognise(VIDEOS / "part_0.mp4", models, label_of(models), LIMIT).target == "cleaning pool"
+
+
+def test_a_video_cut_short_is_flagged_with_the_seconds_its_clip_covers(models, tmp_path):
+    """test.mp4 (300 frames, 30 fps) cut to 40 % with its index at the front: the 4-frame TSN clip takes the centres
+    of 4 segments of the frames present (13, 40, 66, 93 of 107), of the whole file frames 37 and 262 at both ends."""
+    cut = recognise(cut_short(VIDEOS / "test.mp4", tmp_path / "cut.mp4"), models, label_of(models), LIMIT).extent
+    assert (cut["complete"], cut["frames_promised"], cut["frames_decodable"]) == (False, 300, 107)
+    assert (cut["clip_start_s"], cut["clip_end_s"]) == (
+        pytest.approx(13 / 30, abs=1e-3),
+        pytest.approx(93 / 30, abs=1e-3),
+    )
+    whole = recognise(VIDEOS / "test.mp4", models, label_of(models), LIMIT).extent
+    assert (whole["complete"], whole["frames_promised"], whole["frames_decodable"]) == (True, 300, 300)
+    assert (whole["clip_start_s"], whole["clip_end_s"]) == (
+        pytest.approx(37 / 30, abs=1e-3),
+        pytest.approx(262 / 30, abs=1e-3),
+    )
 
 
 def test_bad_uploads_raise_a_message_naming_the_file(models, tmp_path):

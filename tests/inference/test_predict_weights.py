@@ -8,6 +8,7 @@ from pathlib import Path
 from types import MappingProxyType
 
 import engine_standins
+import media
 import pytest
 import torch
 
@@ -155,3 +156,35 @@ def test_test_command_takes_every_registered_tag_from_the_cache(tag, videos, tmp
         assert f"upstream top1 {spec.upstream['top1']:.2f} (as published), measured {saved['top1']:.2f}" in printed
     else:  # the Video Swin file's listing publishes no top-1
         assert "upstream" not in printed
+
+
+def test_a_video_cut_short_is_flagged_by_predict_and_test(tag, tmp_path, capsys):
+    """The first 40 % of test.mp4 with its index at the front: the header promises 300 frames, about 107 arrived.
+    ``predict --json`` and ``test`` (results.json, the printed count) flag it; the whole file is not flagged."""
+    whole = MEDIA / "videos" / "test.mp4"
+    cut = media.cut_short(whole, tmp_path / "cut.mp4")
+    assert main(["predict", str(cut), str(whole), "--weights", tag, "--json", "--device", "cpu"]) == 0
+    flagged, complete = json.loads(capsys.readouterr().out)
+    assert flagged["complete"] is False and flagged["frames_promised"] == 300
+    assert 90 <= flagged["frames_decodable"] <= 130 and flagged["clip_end_s"] < 4.5  # 40 % of 10 s
+    assert complete["complete"] is True and complete["frames_promised"] == complete["frames_decodable"] == 300
+    assert complete["clip_end_s"] > 8.0 and complete["duration_s"] == 10.0
+    assert main(["predict", str(cut), "--weights", tag, "--device", "cpu"]) == 0
+    assert "INCOMPLETE: the header promises 300 frames" in capsys.readouterr().out
+
+    listed = tmp_path / "test.txt"
+    listed.write_text(f"{cut.name} 0\ntest.mp4 1\n")
+    shutil.copy(whole, tmp_path / "test.mp4")
+    config = tmp_path / "test.yaml"
+    data = {"test_list": str(listed), "root": str(tmp_path), "num_classes": 400}
+    config.write_text(
+        json.dumps({"model": {"name": engine_standins.MODEL_NAME}, "data": data, "train": {"num_workers": 0}})
+    )
+    assert main(["test", str(config), "--weights", tag, "--out", str(tmp_path / "out")]) == 0
+    assert "incomplete 1" in capsys.readouterr().out
+    saved = json.loads((tmp_path / "out" / "results.json").read_text())
+    assert saved["incomplete"] == 1
+    assert [(v["video"], v["complete"], v["frames_promised"]) for v in saved["videos"]] == [
+        ("cut.mp4", False, 300),
+        ("test.mp4", True, 300),
+    ]

@@ -1,13 +1,14 @@
 """DeiT video recognizers (TPS paper, Table 7) against timm and naive frame-by-frame references."""
 
 import copy
+from pathlib import Path
 
 import pytest
 import timm
 import torch
 from timm.models.vision_transformer import VisionTransformer
 
-from videoshift.models import create_model, load_checkpoint
+from videoshift.models import create_model, imagenet, load_checkpoint
 from videoshift.models.complexity import count_macs, count_params
 from videoshift.models.deit_video import DEIT_S_ARGS, DeiTVideo, PatchTokenShift, TokenChannelShift
 from videoshift.models.papers import paper_setting
@@ -209,14 +210,19 @@ def test_deit_s_keys_and_parameters_equal_timm(name, timm_deit_s):
 
 
 def test_pretrained_loads_timm_image_weights_with_resampled_positions(monkeypatch):
-    def fake_create_model(model_name, pretrained):  # stands in for timm's download of DeiT-S at 224²
-        assert model_name == "deit_small_patch16_224" and pretrained
+    def fake_create_model(model_name, pretrained, pretrained_cfg_overlay):  # timm loading DeiT-S at 224² from a file
+        assert model_name == "deit_small_patch16_224.fb_in1k" and pretrained
+        assert pretrained_cfg_overlay == {"file": f"/placed/{model_name}"}
         torch.manual_seed(123)
         return VisionTransformer(num_classes=1000, **DEIT_S_ARGS)
 
     monkeypatch.setattr(timm, "create_model", fake_create_model)
+    monkeypatch.setattr(imagenet, "imagenet_file", lambda name: Path(f"/placed/{name}"))
     model = create_model("deit_s_tps", pretrained=True, num_classes=5, num_frames=2, img_size=112)
-    image = fake_create_model("deit_small_patch16_224", True).state_dict()
+    image = fake_create_model(
+        "deit_small_patch16_224.fb_in1k", True, {"file": "/placed/deit_small_patch16_224.fb_in1k"}
+    )
+    image = image.state_dict()
     for key, value in model.state_dict().items():
         if key == "pos_embed":  # 14x14 grid resampled to 7x7, class token's embedding kept
             assert value.shape == (1, 1 + 49, 384)

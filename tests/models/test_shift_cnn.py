@@ -2,6 +2,7 @@
 
 import copy
 import itertools
+from pathlib import Path
 
 import pytest
 import timm
@@ -10,7 +11,7 @@ from tiny_models import randomise_norms
 from torch import nn
 from torch.utils.flop_counter import FlopCounterMode
 
-from videoshift.models import create_model, list_models
+from videoshift.models import create_model, imagenet, list_models
 from videoshift.models.complexity import count_macs, count_params
 from videoshift.models.papers import paper_setting
 from videoshift.models.shift_cnn import ShiftCNN, TemporalMaxPool, residual_stages
@@ -250,12 +251,18 @@ def test_pretrained_loads_timm_imagenet_weights_and_drop_path_reaches_timm(monke
     def spy(name, **kwargs):
         calls.append((name, kwargs))
         torch.manual_seed(7)
-        return real_create(name, **(kwargs | {"pretrained": False}))  # tests never download
+        built = {k: v for k, v in kwargs.items() if k != "pretrained_cfg_overlay"} | {"pretrained": False}
+        return real_create(name, **built)  # tests never download
 
     monkeypatch.setattr(timm, "create_model", spy)
+    monkeypatch.setattr(imagenet, "imagenet_file", lambda name: Path(f"/placed/{name}"))
     model = create_model("tsm_r50_nl", backbone="resnet18", pretrained=True, drop_path_rate=0.1)
     assert calls[0] == ("resnet18", {"num_classes": 0, "drop_path_rate": 0.1})  # the backbone
-    assert calls[1] == ("resnet18", {"pretrained": True})  # its ImageNet classifier, loaded by create_model
+    # its ImageNet classifier, torchvision's weights as the papers used, loaded by timm from the file found
+    assert calls[1] == (
+        "resnet18.tv_in1k",
+        {"pretrained": True, "pretrained_cfg_overlay": {"file": "/placed/resnet18.tv_in1k"}},
+    )
     image = spy("resnet18").state_dict()
     backbone = model.backbone.state_dict()
     assert set(backbone) == {k for k in image if not k.startswith("fc.")}

@@ -1,12 +1,13 @@
 """2D ImageNet Swin inflation (official and timm layouts) and fitting of video checkpoints."""
 
 import re
+from pathlib import Path
 
 import pytest
 import timm
 import torch
 
-from videoshift.models import CheckpointError, create_model, load_checkpoint
+from videoshift.models import CheckpointError, create_model, imagenet, load_checkpoint
 from videoshift.models.swin_weights import fit_bias_table
 
 ARCH = {"embed_dim": 32, "depths": (2, 2, 2, 2), "num_heads": (1, 2, 4, 8)}
@@ -105,13 +106,15 @@ def test_pretrained_inflates_timm_imagenet_weights(monkeypatch):
     calls = []
     build = timm.create_model
 
-    def fake_create_model(name, pretrained):
-        calls.append((name, pretrained))
+    def fake_create_model(name, pretrained, pretrained_cfg_overlay):
+        calls.append((name, pretrained, pretrained_cfg_overlay))
         return build(name, pretrained=False)  # what timm would return, without the download
 
     monkeypatch.setattr(timm, "create_model", fake_create_model)
+    monkeypatch.setattr(imagenet, "imagenet_file", lambda name: Path(f"/placed/{name}"))
     model = create_model("swin2d_t", pretrained=True, num_frames=4)
-    assert calls == [("swin_tiny_patch4_window7_224", True)]
+    name = "swin_tiny_patch4_window7_224.ms_in1k"
+    assert calls == [(name, True, {"file": f"/placed/{name}"})]
     assert model.backbone.layers[3].blocks[1].attn.relative_position_bias_table.shape == (169, 24)
     with pytest.raises(ValueError, match="standard architecture"):
         create_model("pst_t", pretrained=True, embed_dim=48)

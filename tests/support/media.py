@@ -151,3 +151,23 @@ def _pack_b_frames(packets: list[bytes]) -> list[bytes]:
             packed.append(packets[position])
             position += 1
     return packed
+
+
+def cut_short(source: Path, path: Path, fraction: float = 0.4) -> Path:
+    """A partial download of ``source``: its packets remuxed into MP4 with the index at the front
+    (``movflags=faststart``), then only the first ``fraction`` of the bytes kept. The header still promises every
+    frame; only those whose data arrived can be read."""
+    import av
+
+    whole = path.with_name(f"{path.stem}.whole.mp4")
+    with av.open(str(source)) as reading, av.open(str(whole), "w", options={"movflags": "faststart"}) as writing:
+        video = reading.streams.video[0]
+        stream = writing.add_stream_from_template(video)
+        for packet in reading.demux(video):
+            if packet.dts is not None:  # the demuxer's final empty packet
+                packet.stream = stream
+                writing.mux(packet)
+    data = whole.read_bytes()
+    whole.unlink()
+    path.write_bytes(data[: int(len(data) * fraction)])
+    return path

@@ -7,7 +7,7 @@ multi-label sample. Paths are relative to a data root that the dataset prepends.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -66,16 +66,34 @@ def read_list(
     Raises:
         ValueError: naming the file and line of the first malformed line, or of a label ``>= num_classes``.
     """
-    path = Path(path)
     samples = []
+    for _, _, entry in parse_lines(path, rawframes=rawframes, with_offset=with_offset, num_classes=num_classes):
+        if isinstance(entry, ValueError):
+            raise entry
+        samples.append(entry)
+    return samples
+
+
+def parse_lines(
+    path: str | Path, *, rawframes: bool = False, with_offset: bool = False, num_classes: int | None = None
+) -> Iterator[tuple[int, str, Sample | ValueError]]:
+    """``(line number, text, entry)`` per non-blank line of a list file: the entry is its :class:`Sample`, or the
+    ``ValueError`` naming the file and line that makes it unusable (malformed, or a label ``>= num_classes``), so
+    that a checker can report every broken line and a reader stop at the first."""
+    path = Path(path)
     for number, text in enumerate(path.read_text().splitlines(), start=1):
         if not text.strip():
             continue
-        sample = parse_line(text, rawframes=rawframes, with_offset=with_offset, source=str(path), line=number)
+        try:
+            sample = parse_line(text, rawframes=rawframes, with_offset=with_offset, source=str(path), line=number)
+        except ValueError as error:
+            yield number, text, error
+            continue
         if num_classes is not None and max(sample.labels) >= num_classes:
-            raise ValueError(f"{path}:{number}: label {max(sample.labels)} out of range for num_classes={num_classes}")
-        samples.append(sample)
-    return samples
+            message = f"{path}:{number}: label {max(sample.labels)} out of range for num_classes={num_classes}"
+            yield number, text, ValueError(message)
+        else:
+            yield number, text, sample
 
 
 def format_line(sample: Sample, *, rawframes: bool = False, with_offset: bool = False) -> str:

@@ -12,14 +12,14 @@ from pathlib import Path
 
 import numpy as np
 
-from videoshift.data.annotations import Sample, read_list
+from videoshift.data.annotations import Sample, parse_lines
 from videoshift.data.readers import RawFrameReader, VideoReader, get_reader
 from videoshift.data.samplers import TSNSampler
 
 
 @dataclass(frozen=True)
 class Problem:
-    """A list entry that could not be read, or is too short to use."""
+    """A list line that cannot be used: malformed, a label out of range, or an entry that cannot be read."""
 
     line: int
     path: str
@@ -72,11 +72,21 @@ def check_list(
     backend: str = "pyav",
     num_frames: int = 8,
     full: bool = False,
+    num_classes: int | None = None,
 ) -> Iterator[tuple[int, Problem | None]]:
-    """Yield ``(line, problem or None)`` per entry of a list file (see :func:`check_samples`)."""
+    """Yield ``(line, problem or None)`` per non-blank line, every broken one included.
+
+    A malformed line, or one with a label ``>= num_classes``, is a problem of its own (``path`` is its first
+    field); every other entry is checked by :func:`check_samples`.
+    """
     root = Path(root) if root is not None else Path(list_path).parent
-    samples = read_list(list_path, rawframes=rawframes, with_offset=with_offset)
     reader: VideoReader = RawFrameReader(filename_tmpl, start_index) if rawframes else get_reader(backend)
+    entries = parse_lines(list_path, rawframes=rawframes, with_offset=with_offset, num_classes=num_classes)
     base = start_index if rawframes else 0
-    for sample, problem in check_samples(samples, root, reader, base=base, num_frames=num_frames, full=full):
-        yield sample.line, problem
+    for line, text, entry in entries:
+        if isinstance(entry, ValueError):  # its message starts with "<list>:<line>: ", which the report prints
+            reason = str(entry).removeprefix(f"{Path(list_path)}:{line}: ")
+            yield line, Problem(line, text.split()[0], reason)
+            continue
+        ((_, problem),) = check_samples([entry], root, reader, base=base, num_frames=num_frames, full=full)
+        yield line, problem

@@ -40,6 +40,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     check.add_argument("--start-index", type=int, default=1)
     check.add_argument("--backend", default="pyav")
     check.add_argument("--full", action="store_true", help="decode every frame (slow; finds all damage)")
+    classes = check.add_mutually_exclusive_group()
+    classes.add_argument("--num-classes", type=int, default=None, help="labels must be below this")
+    classes.add_argument("--label-map", type=Path, default=None, help="labels must be below its number of names")
     check.set_defaults(func=_check)
 
     synth = commands.add_parser(
@@ -80,7 +83,9 @@ def _convert(args: argparse.Namespace) -> int:
 
 def _check(args: argparse.Namespace) -> int:
     from videoshift.data.check import check_list
+    from videoshift.data.label_maps import read_label_map
 
+    num_classes = len(read_label_map(args.label_map)) if args.label_map is not None else args.num_classes
     results = check_list(
         args.list,
         args.root,
@@ -90,6 +95,7 @@ def _check(args: argparse.Namespace) -> int:
         start_index=args.start_index,
         backend=args.backend,
         full=args.full,
+        num_classes=num_classes,
     )
     total, broken = 0, 0
     for line, problem in results:

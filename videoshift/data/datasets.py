@@ -2,7 +2,9 @@
 
 An item is ``{"clip": Tensor, "label": Tensor, "index": int}``: training clips are ``(C, T, H, W)`` float32,
 val/test clips ``(V, C, T, H, W)`` with ``V = clips × crops``; labels are int64 scalars, or float multi-hot
-``(num_classes,)`` vectors for multi-label data.
+``(num_classes,)`` vectors for multi-label data. Val/test items of lists also hold ``"extent"``, the
+:meth:`~videoshift.data.completeness.Extent.row` of the video and its sampled frames (is the file whole, which
+seconds the views cover).
 
 Unreadable files raise :class:`~videoshift.data.readers.VideoReadError` (``on_error: raise``), or are skipped
 (``on_error: skip``): a warning names the file, a random replacement sample is returned instead, and
@@ -21,6 +23,7 @@ import torch
 from torch.utils.data import Dataset, get_worker_info
 
 from videoshift.data.annotations import Sample, read_list
+from videoshift.data.completeness import Extent
 from videoshift.data.label_maps import (
     SSV1_FLIP_PAIRS,
     SSV2_FLIP_PAIRS,
@@ -108,8 +111,12 @@ class ListDataset(Dataset):
         current = index
         for _ in range(MAX_CONSECUTIVE_SKIPS):
             try:
-                clip, label = self.load(current)
-                return {"clip": clip, "label": label, "index": current}
+                indices = self.frames(current)
+                clip, label = self.load(current, indices)
+                item = {"clip": clip, "label": label, "index": current}
+                if self.sampler.test_mode:  # which part of the video the views cover, and whether it is whole
+                    item["extent"] = self.extent(current).row(indices)
+                return item
             except VideoReadError as error:
                 if self.on_error == "raise":
                     raise
@@ -126,16 +133,31 @@ class ListDataset(Dataset):
         target[list(sample.labels)] = 1.0
         return target
 
-    def load(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
-        """Read, sample and transform sample ``index`` (no error policy)."""
+    def frames(self, index: int) -> np.ndarray:
+        """The frame numbers the views of sample ``index`` read, ``(V * F,)`` (test sampling is fixed, training
+        sampling random)."""
         sample = self.samples[index]
         path = self.root / sample.path
         total = sample.total_frames if sample.total_frames is not None else self.reader.count_frames(path)
         if total < 1:
             raise VideoReadError(f"{path}: no frames (list line {sample.line})")
         rng = np.random.default_rng(int(torch.randint(2**62, ())))  # torch's RNG is seeded per DataLoader worker
-        indices = self.sampler(total, start_index=self.start_index, rng=rng) + sample.offset
-        frames = self.reader.read(path, indices)  # (V * F, H, W, 3)
+        return self.sampler(total, start_index=self.start_index, rng=rng) + sample.offset
+
+    def extent(self, index: int) -> Extent:
+        """How much of sample ``index`` can be read: its list's frame count when it states one (frame folders have
+        no header), else the reader's :meth:`~videoshift.data.readers.VideoReader.extent`."""
+        sample = self.samples[index]
+        return (
+            Extent(None, sample.total_frames)
+            if sample.total_frames is not None
+            else self.reader.extent(self.root / sample.path)
+        )
+
+    def load(self, index: int, indices: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+        """Read frames ``indices`` of sample ``index`` (from :meth:`frames`) and transform them; no error policy."""
+        sample = self.samples[index]
+        frames = self.reader.read(self.root / sample.path, indices)  # (V * F, H, W, 3)
         label = self.label(sample)
         if not self.sampler.test_mode:
             return self.transform(frames, label)

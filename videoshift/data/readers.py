@@ -36,6 +36,8 @@ from typing import TypeVar
 import numpy as np
 import torch
 
+from videoshift.data.completeness import Extent
+
 
 class VideoReadError(ValueError):
     """A video or frame folder could not be read; the message names the file and what failed."""
@@ -103,6 +105,11 @@ class VideoReader:
         """Frames ``indices`` (any order, repeats allowed) as uint8 ``(len(indices), H, W, 3)`` RGB."""
         raise NotImplementedError
 
+    def extent(self, path: str | Path) -> Extent:
+        """How much of ``path`` can be read (:class:`~videoshift.data.completeness.Extent`); a backend that reads
+        no header promise reports its frame count alone."""
+        return Extent(None, self.count_frames(path))
+
 
 T = TypeVar("T")
 
@@ -136,6 +143,17 @@ class PyAVReader(VideoReader):
     def count_frames(self, path: str | Path) -> int:
         index = frame_index(path)
         return index.num_frames if index is not None else _cached_decoded_count(*_file_version(path))
+
+    def extent(self, path: str | Path) -> Extent:
+        """The header's frame count and duration beside the frames present: the packet index where timestamps
+        name frames (no decoding), else the decoded count that :meth:`count_frames` caches."""
+        probe = _cached_probe(*_file_version(path))
+        if probe.index is not None:
+            pts = probe.index.pts
+            return Extent(probe.promised, probe.index.num_frames, probe.duration, (pts - pts[0]) * probe.time_base)
+        count = self.count_frames(path)
+        seconds = np.arange(count) / probe.fps if probe.fps else None
+        return Extent(probe.promised, count, probe.duration, seconds)
 
     def read(self, path: str | Path, indices: Sequence[int]) -> torch.Tensor:
         order = _indices(indices)
@@ -337,10 +355,22 @@ def _open_container(path: str | Path):
     return container
 
 
+@dataclass(frozen=True)
+class _Probe:
+    """What one pass over a file's packets tells: its timestamp index (``None``: frames are numbered by decoding),
+    the header's frame count and duration (``None`` where it states none), the stream's time base and frame rate."""
+
+    index: FrameIndex | None
+    promised: int | None
+    duration: float | None
+    time_base: float
+    fps: float | None
+
+
 def frame_index(path: str | Path) -> FrameIndex | None:
     """The timestamp index of a video file, or ``None`` when its frames can only be numbered by decoding; cached
     per file version (path, size, modification time)."""
-    return _cached_index(*_file_version(path))
+    return _cached_probe(*_file_version(path)).index
 
 
 def _file_version(path: str | Path) -> tuple[str, int, int]:
@@ -353,13 +383,14 @@ def _file_version(path: str | Path) -> tuple[str, int, int]:
 
 
 @functools.lru_cache(maxsize=4096)
-def _cached_index(path: str, size: int, mtime_ns: int) -> FrameIndex | None:
+def _cached_probe(path: str, size: int, mtime_ns: int) -> _Probe:
     import av
 
     container = _open_container(path)
     try:
         format_name = container.format.name
         stream = container.streams.video[0]
+        header = _header(container, stream)
         entries = [(p.pts, p.dts, p.is_keyframe) for p in container.demux(stream) if p.size > 0 and not p.is_discard]
     except av.FFmpegError as error:
         raise VideoReadError(f"{path}: cannot read packets ({error})") from error
@@ -367,9 +398,22 @@ def _cached_index(path: str, size: int, mtime_ns: int) -> FrameIndex | None:
         container.close()
     if not entries:
         raise VideoReadError(f"{path}: video stream has no frames")
-    if format_name not in TIMESTAMPED_FORMATS:
-        return None
-    return _timestamp_index(entries, seek_by_dts=format_name in SEEK_BY_DTS_FORMATS)
+    index = None
+    if format_name in TIMESTAMPED_FORMATS:
+        index = _timestamp_index(entries, seek_by_dts=format_name in SEEK_BY_DTS_FORMATS)
+    return _Probe(index, *header)
+
+
+def _header(container, stream) -> tuple[int | None, float | None, float, float | None]:
+    """The header's frame count and duration in seconds (``None`` where it states none), the stream's time base and
+    average frame rate."""
+    time_base = float(stream.time_base) if stream.time_base else 0.0
+    if stream.duration is not None and time_base:
+        duration = stream.duration * time_base
+    else:
+        duration = container.duration / 1e6 if container.duration else None
+    fps = float(stream.average_rate) if stream.average_rate else None
+    return (stream.frames or None), duration, time_base, fps
 
 
 def _timestamp_index(entries: list[tuple[int | None, int | None, bool]], seek_by_dts: bool) -> FrameIndex | None:

@@ -19,6 +19,7 @@ from itertools import count
 from pathlib import Path
 from typing import Any
 
+from videoshift.data.completeness import summary_line
 from videoshift.demo.recognise import MEGABYTE, ModelCache, Recognition, UploadError, recognise
 
 os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # before the import: Gradio reads it at import time
@@ -83,8 +84,12 @@ class DemoHandler:
             f"({result.frames.shape[0]} frames of {result.frames.shape[2]}×{result.frames.shape[1]}); "
             f"this call took {result.latency_ms:.0f} ms (decoding, forward pass, Grad-CAM)."
         )
+        status = f"Top class: **{name}** ({probability:.1%})"
+        coverage = summary_line(result.extent)  # which seconds the clip covers; a warning for a file cut short
+        if coverage:
+            status += f"\n\n{coverage}" if result.extent["complete"] else f"\n\n**{coverage}**"
         return (
-            f"Top class: **{name}** ({probability:.1%})",
+            status,
             dict(result.top),
             str(gif),
             strip,

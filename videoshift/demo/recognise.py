@@ -13,6 +13,7 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -166,6 +167,8 @@ class Recognition:
         overlay: Grad-CAM of ``target`` over ``frames``, ``uint8 (T, H, W, 3)``.
         gmacs: multiply-adds (10⁹) of one forward pass on this clip.
         latency_ms: the call: decoding and sampling, the forward pass and Grad-CAM's backward pass.
+        extent: whether the file is whole and which seconds the clip covers
+            (:func:`~videoshift.inference.predict.clip_extent`).
     """
 
     top: list[tuple[str, float]]
@@ -174,6 +177,7 @@ class Recognition:
     overlay: np.ndarray
     gmacs: float
     latency_ms: float
+    extent: dict[str, Any]
 
 
 def recognise(video: str | Path | None, cache: ModelCache, label: str, max_bytes: int) -> Recognition:
@@ -183,6 +187,7 @@ def recognise(video: str | Path | None, cache: ModelCache, label: str, max_bytes
         UploadError: for an upload that cannot be recognised (see :func:`check_upload`) or that fails to decode.
     """
     from videoshift.data.readers import VideoReadError
+    from videoshift.inference.predict import clip_extent
     from videoshift.viz.cam_video import explain_video
     from videoshift.viz.figures import overlay
 
@@ -206,4 +211,5 @@ def recognise(video: str | Path | None, cache: ModelCache, label: str, max_bytes
         overlay=overlay(frames, panel.result.cam),
         gmacs=cache.gmacs(label, clip_shape),
         latency_ms=latency_ms,
+        extent=clip_extent(path, loaded.recipe),
     )

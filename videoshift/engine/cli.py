@@ -144,8 +144,15 @@ def run_test(args: argparse.Namespace) -> int:
     result = evaluate_model(
         loaded, cfg["data"], out, args.views, batch, cfg["train"]["num_workers"], cfg["train"]["device"], about
     )
-    keys = ["top1", "top5", "mean_class_acc", "loss", "count"] + [k for k in result if k.startswith("video_")]
+    keys = ["top1", "top5", "mean_class_acc", "loss", "count", "incomplete"] + [
+        k for k in result if k.startswith("video_")
+    ]
     print("  ".join(f"{k} {result[k]:.2f}" if isinstance(result[k], float) else f"{k} {result[k]}" for k in keys))
+    if result["incomplete"]:
+        print(
+            f"incomplete {result['incomplete']}: video files hold fewer frames than their headers promise "
+            f"(cut short?); their answers come from the part present (listed in {out / 'results.json'})"
+        )
     if loaded.upstream.get("top1") is not None:
         print(f"upstream top1 {loaded.upstream['top1']:.2f} (as published), measured {result['top1']:.2f}")
     print(f"results: {out}")
@@ -180,6 +187,7 @@ def run_predict(args: argparse.Namespace) -> int:
     """
     import json
 
+    from videoshift.data.completeness import summary_line
     from videoshift.engine import distributed
     from videoshift.inference.arguments import load_from_args
     from videoshift.inference.predict import predict_videos
@@ -202,7 +210,7 @@ def run_predict(args: argparse.Namespace) -> int:
         rows = [
             {"video": r.video, "error": r.error}
             if r.error
-            else {"video": r.video, "clip": r.clip, "top": [{"class": n, "prob": p} for n, p in r.top]}
+            else {"video": r.video, "clip": r.clip, **r.extent, "top": [{"class": n, "prob": p} for n, p in r.top]}
             for r in results
         ]
         print(json.dumps(rows, indent=2))
@@ -211,6 +219,8 @@ def run_predict(args: argparse.Namespace) -> int:
             if r.error:
                 continue
             print(f"{r.video}  ({r.clip['frames']} frames at {r.clip['size']} px, {r.clip['views']} views)")
+            if summary_line(r.extent):
+                print(f"  {summary_line(r.extent)}")
             for rank, (name, prob) in enumerate(r.top, 1):
                 print(f"  {rank}. {name}  {prob:.4f}")
     for r in failed:

@@ -18,18 +18,20 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader
 
+from videoshift.data.completeness import describe
 from videoshift.engine import distributed
 from videoshift.engine.metrics import aggregate_by_key, average_views, classification_metrics, multi_label_metrics
 
 
 @dataclass
 class Predictions:
-    """Per-video probabilities ``(N, K)``, labels ``(N,)`` (multi-label: ``(N, K)``) and dataset indices ``(N,)``,
-    sorted by index."""
+    """Per-video probabilities ``(N, K)``, labels ``(N,)`` (multi-label: ``(N, K)``), dataset indices ``(N,)`` and,
+    for items that carry them, :meth:`~videoshift.data.completeness.Extent.row` s ``(N, 5)``, sorted by index."""
 
     probs: torch.Tensor
     labels: torch.Tensor
     indices: torch.Tensor
+    extents: torch.Tensor | None = None
 
 
 def check_amp(amp: str, device: torch.device) -> None:
@@ -58,7 +60,7 @@ def predict(model: nn.Module, loader: DataLoader, device: torch.device, average:
     """
     was_training = model.training
     model.eval()
-    probs, labels, indices = [], [], []
+    probs, labels, indices, extents = [], [], [], []
     try:
         for batch in loader:
             clips = batch["clip"].to(device, non_blocking=True)
@@ -70,13 +72,26 @@ def predict(model: nn.Module, loader: DataLoader, device: torch.device, average:
             probs.append(average_views(logits.reshape(b, v, -1), average, multi_label=batch["label"].ndim == 2))
             labels.append(batch["label"].to(device))
             indices.append(batch["index"].to(device))
+            if "extent" in batch:
+                extents.append(batch["extent"].to(device))
     finally:
         model.train(was_training)
     if not probs:
         raise ValueError("the evaluation loader is empty")
-    gathered = [distributed.all_gather_rows(torch.cat(t)) for t in (probs, labels, indices)]
+    gathered = [distributed.all_gather_rows(torch.cat(t)) for t in (probs, labels, indices, extents) if t]
     order = gathered[2].argsort()
     return Predictions(*(t[order].cpu() for t in gathered))
+
+
+def video_extents(dataset: Any, predictions: Predictions) -> list[dict[str, Any]]:
+    """Per list entry, its video and :func:`~videoshift.data.completeness.describe`'s record (whether the file is
+    whole, which seconds the views cover); empty for items without extents (synthetic data)."""
+    if predictions.extents is None:
+        return []
+    return [
+        {"video": str(dataset.samples[int(i)].path), **describe(row)}
+        for i, row in zip(predictions.indices, predictions.extents, strict=True)
+    ]
 
 
 def video_keys(dataset: Any, indices: torch.Tensor) -> Sequence[Hashable] | None:
@@ -112,11 +127,12 @@ def save_results(
     out_dir: str | Path,
     class_names: Sequence[str] | None = None,
     about: Mapping[str, Any] | None = None,
+    videos: Sequence[Mapping[str, Any]] = (),
 ) -> Path:
     """Write ``results.json`` under ``out_dir``: ``about`` (what was evaluated: model, source, recipe, config), the
     summary metrics and one entry per class, with its accuracy and support (plus ``confusion.npy`` and the matrix)
-    for single-label results, its AP and number of positives for multi-label ones. Nothing is written when the
-    class names do not fit."""
+    for single-label results, its AP and number of positives for multi-label ones, then ``videos`` (one record per
+    video, e.g. :func:`video_extents`) where given. Nothing is written when the class names do not fit."""
     summary = {**dict(about or {}), **{k: v for k, v in result.items() if k not in PER_CLASS}}
     if "per_class_ap" in result:
         columns = {"ap": result["per_class_ap"], "positives": result["positives"]}
@@ -131,6 +147,8 @@ def save_results(
         {"class": i, "name": name, **{key: column[i] for key, column in columns.items()}}
         for i, name in enumerate(names)
     ]
+    if videos:
+        summary["videos"] = [dict(video) for video in videos]
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     if "confusion" in result:

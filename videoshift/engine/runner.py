@@ -14,7 +14,7 @@ import torch
 
 from videoshift.engine import checkpointing, distributed
 from videoshift.engine.config import experiment_configs
-from videoshift.engine.evaluate import predict, save_results, score, video_keys
+from videoshift.engine.evaluate import predict, save_results, score, video_extents, video_keys
 from videoshift.engine.loader import eval_loader
 from videoshift.engine.train import RunSummary, Trainer
 from videoshift.inference import LoadedModel, load_model
@@ -239,16 +239,20 @@ def evaluate_model(
     metrics.
 
     With ``out_dir``, the main rank saves ``results.json`` (and ``confusion.npy``) there once everything has
-    succeeded, recording the model, its source, the recipe and ``about`` (e.g. the config) beside the metrics.
+    succeeded, recording the model, its source, the recipe and ``about`` (e.g. the config) beside the metrics, and
+    per video whether its file is whole and which seconds the views cover. ``incomplete`` in the metrics counts
+    the videos whose file holds fewer frames than its header promises (:mod:`videoshift.data.completeness`).
     """
     dist_info = distributed.setup(device)
     dataset, predictions = predict_split(loaded, data_cfg, "test", dist_info, views, batch_size, num_workers)
     result = score(predictions, video_keys(dataset, predictions.indices))
+    videos = video_extents(dataset, predictions)
+    result["incomplete"] = sum(not video["complete"] for video in videos)
     if out_dir is not None and dist_info.is_main:
         recipe = loaded.recipe.with_views(views)
         record = {"model": loaded.name, "source": loaded.source, "recipe": recipe.to_dict(), **dict(about or {})}
         names = getattr(dataset, "class_names", None) or loaded.class_names
-        save_results(result, out_dir, names, record)
+        save_results(result, out_dir, names, record, videos)
     return result
 
 

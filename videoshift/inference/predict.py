@@ -1,6 +1,7 @@
 """Reading videos the way a loaded model's recipe says, and its top-k classes for each.
 
-:func:`read_clip` gives the one clip (first view) a model sees of a video, for Grad-CAM and the demo;
+:func:`read_clip` gives the one clip (first view) a model sees of a video, for Grad-CAM and the demo, and
+:func:`clip_extent` which part of the video it covers;
 :func:`predict_videos` batches whole files through every view of the recipe, as ``videoshift predict`` does.
 """
 
@@ -14,6 +15,7 @@ from typing import Any
 import torch
 from torch.utils.data import DataLoader, Dataset, default_collate
 
+from videoshift.data.completeness import describe
 from videoshift.inference.recipe import Recipe
 from videoshift.inference.sources import LoadedModel
 
@@ -27,26 +29,39 @@ def video_dataset(videos: Sequence[str | Path], recipe: Recipe) -> Dataset:
     return build_dataset(recipe.data_config(), "test", samples=samples)
 
 
-def read_clip(video: str | Path, recipe: Recipe) -> torch.Tensor:
-    """The clip ``(C, T, H, W)`` a model sees of ``video``: its recipe's sampling, first clip, centre crop."""
+def _first_view(video: str | Path, recipe: Recipe) -> Dataset:
     path = Path(video)
     if not path.is_file():
         raise ValueError(f"video not found: {path}")
-    clip = video_dataset([path], recipe.with_views("1x1"))[0]["clip"]
+    return video_dataset([path], recipe.with_views("1x1"))
+
+
+def read_clip(video: str | Path, recipe: Recipe) -> torch.Tensor:
+    """The clip ``(C, T, H, W)`` a model sees of ``video``: its recipe's sampling, first clip, centre crop."""
+    clip = _first_view(video, recipe)[0]["clip"]
     return clip.reshape(-1, *clip.shape[-4:])[0]  # (views, C, T, H, W) -> the first view
+
+
+def clip_extent(video: str | Path, recipe: Recipe) -> dict[str, Any]:
+    """Whether ``video`` is whole and which seconds the clip of :func:`read_clip` covers
+    (:func:`~videoshift.data.completeness.describe`), from the reader's cached index: nothing is decoded."""
+    dataset = _first_view(video, recipe)
+    return describe(dataset.extent(0).row(dataset.frames(0)))
 
 
 @dataclass
 class VideoPrediction:
     """The top-k ``(class name, probability)`` of one video, or the one-line reason it could not be read.
 
-    ``clip`` says how the video was read (:meth:`~videoshift.inference.recipe.Recipe.summary`).
+    ``clip`` says how the video was read (:meth:`~videoshift.inference.recipe.Recipe.summary`); ``extent`` whether
+    the file is whole and which seconds the views cover (:func:`~videoshift.data.completeness.describe`).
     """
 
     video: str
     top: list[tuple[str, float]] | None
     error: str | None = None
     clip: dict[str, Any] = field(default_factory=dict)
+    extent: dict[str, Any] = field(default_factory=dict)
 
 
 class _Tolerant(Dataset):
@@ -112,9 +127,11 @@ def predict_videos(
                 count, views = clips.shape[:2]
                 logits = model(clips.flatten(0, 1)).reshape(count, views, -1)
                 probs = average_views(logits, recipe.average, multi_label=recipe.multi_label)
-                for index, row in zip(batch["index"].tolist(), probs.cpu(), strict=True):
+                for index, row, extent in zip(batch["index"].tolist(), probs.cpu(), batch["extent"], strict=True):
                     top = top_classes(row, recipe.class_names, top_k)
-                    results[index] = VideoPrediction(str(videos[index]), top, clip=dict(summary))
+                    results[index] = VideoPrediction(
+                        str(videos[index]), top, clip=dict(summary), extent=describe(extent)
+                    )
             done += len(batch["errors"]) + count
             if progress is not None:
                 progress(done, len(videos))

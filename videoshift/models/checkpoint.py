@@ -110,13 +110,15 @@ def load_checkpoint(model: Recognizer, source: str | Path | Mapping[str, object]
 
 
 def load_imagenet_weights(model: Recognizer) -> LoadReport:
-    """Load the ImageNet weights of ``model.imagenet_weights`` (a timm model; timm downloads and caches them).
+    """Load the ImageNet weights of ``model.imagenet_weights`` (timm's ``<architecture>.<tag>``), from the file
+    :func:`~videoshift.models.imagenet.imagenet_file` finds or downloads, through timm's own loading.
 
     They go through the model's own ``checkpoint_filter`` (2D weights inflated, keys renamed) and are loaded
     strictly except for the classifier, which is re-initialised.
 
     Raises:
-        ValueError: the model's architecture has no ImageNet counterpart.
+        ValueError: the model's architecture has no ImageNet counterpart, or
+            :class:`~videoshift.models.imagenet.ImageNetWeightsError`: the file is not here and cannot be fetched.
     """
     name = model.imagenet_weights
     if name is None:
@@ -126,5 +128,9 @@ def load_imagenet_weights(model: Recognizer) -> LoadReport:
         )
     import timm
 
-    logger.info("loading the ImageNet weights of timm %s", name)
-    return load_checkpoint(model, timm.create_model(name, pretrained=True).state_dict())
+    from videoshift.models import imagenet
+
+    path = imagenet.imagenet_file(name)
+    logger.info("loading the ImageNet weights of timm %s from %s", name, path)
+    image = timm.create_model(name, pretrained=True, pretrained_cfg_overlay={"file": str(path)})
+    return load_checkpoint(model, image.state_dict())

@@ -50,8 +50,9 @@ class Recognizer(Protocol):
         num_frames: frames per clip the model is built for.
         head_keys: state-dict key prefixes of the classifier, which a checkpoint of another task may lack or
             size differently (the loader re-initialises them) and which get the head's learning rate.
-        imagenet_weights: the timm model whose ImageNet weights ``create_model(..., pretrained=True)`` loads
-            through :meth:`checkpoint_filter`, or ``None`` where the architecture has none.
+        imagenet_weights: timm's pretrained ``<architecture>.<tag>`` whose ImageNet weights
+            ``create_model(..., pretrained=True)`` loads through :meth:`checkpoint_filter` (found or fetched by
+            :mod:`videoshift.models.imagenet`), or ``None`` where the architecture has none.
         family: one of :data:`FAMILIES`.
         mixes_frames: whether frames exchange information before the temporal average (a shift, temporal
             windows or patches, temporal pooling); ``False`` for the 2D baselines (TSN, 2D Swin, 2D DeiT).

@@ -58,7 +58,7 @@ TemporalMode = Literal["2d", "tsm", "tps"]
 
 # timm's deit_small_patch16_224 architecture (the rest are VisionTransformer defaults).
 DEIT_S_ARGS: dict[str, Any] = {"patch_size": 16, "embed_dim": 384, "depth": 12, "num_heads": 6}
-DEIT_S_TIMM_NAME = "deit_small_patch16_224"
+DEIT_S_TIMM_NAME = "deit_small_patch16_224.fb_in1k"  # timm's default: DeiT's own ImageNet-1k release
 
 
 class AttentionShift(nn.Module):

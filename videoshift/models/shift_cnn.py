@@ -36,6 +36,7 @@ from torch import nn
 from videoshift.models.cnn_weights import convert_state_dict
 from videoshift.models.contract import CamLayer
 from videoshift.models.hooks import run_after, run_before
+from videoshift.models.imagenet import imagenet_name
 from videoshift.models.nonlocal_block import NonLocal
 from videoshift.models.registry import register_model
 from videoshift.ops import SpatioTemporalShift, TemporalShift
@@ -170,7 +171,7 @@ class ShiftCNN(nn.Module):
             raise ValueError(f"num_frames must be >= 1, got {num_frames}")
         self.backbone = timm.create_model(backbone, num_classes=0, drop_path_rate=drop_path_rate)
         self.backbone_name = backbone
-        self.imagenet_weights: str | None = backbone  # timm's ImageNet classifier of the same backbone
+        self.imagenet_weights: str | None = imagenet_name(backbone)  # the papers' ImageNet start (torchvision's)
         self.num_frames = num_frames
         self.num_features: int = self.backbone.num_features
         stages = residual_stages(self.backbone)

@@ -21,7 +21,8 @@ _SIZES: dict[str, dict[str, Any]] = {
     "b": {"embed_dim": 128, "depths": (2, 2, 18, 2), "num_heads": (4, 8, 16, 32), "drop_path_rate": 0.2},
 }
 #: timm names of the ImageNet Swin models that ``pretrained=True`` inflates, by size.
-IMAGENET_SWIN = {"t": "swin_tiny_patch4_window7_224", "b": "swin_base_patch4_window7_224"}
+# timm's default tags, written out: Swin-T trained on ImageNet-1k, Swin-B on ImageNet-22k then fine-tuned on 1k
+IMAGENET_SWIN = {"t": "swin_tiny_patch4_window7_224.ms_in1k", "b": "swin_base_patch4_window7_224.ms_in22k_ft_in1k"}
 _SHIFT_KEYS = {
     "mixing": "mixing",
     "shift_pattern": "pattern",

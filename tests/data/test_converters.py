@@ -38,6 +38,21 @@ def test_ssv2(tmp_path, ssv2_files):
     assert read_label_map(out["label_map"]) == ["Holding something", "Pushing something from left to right"]
 
 
+def test_ssv2_label_map_follows_the_json_indices_not_the_alphabet(tmp_path):
+    # index order Pushing, Moving, Holding: the reverse of the alphabetical order, so a sort by name shows
+    classes = {"Holding something": "2", "Pushing something from left to right": "0", "Moving something up": "1"}
+    labels = write_json(tmp_path / "labels.json", classes)
+    train = write_json(
+        tmp_path / "train.json",
+        [{"id": "5", "template": "Moving [something] up"}, {"id": "6", "template": "Holding [something]"}],
+    )
+    out = convert_ssv2(labels, {"train": train}, tmp_path / "out")
+    names = read_label_map(out["label_map"])
+    assert names == ["Pushing something from left to right", "Moving something up", "Holding something"]
+    assert out["train_list"].read_text() == "5.webm 1\n6.webm 2\n"
+    assert [names[label] for label in (1, 2)] == ["Moving something up", "Holding something"]  # list and map agree
+
+
 def test_ssv2_errors(tmp_path, ssv2_files):
     labels = ssv2_files[0]
     bad = write_json(tmp_path / "bad.json", [{"id": "1", "template": "Holding [something]"}, {"id": "2"}])

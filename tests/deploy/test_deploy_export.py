@@ -74,3 +74,29 @@ def test_falls_back_to_torchscript_and_says_so(tmp_path, monkeypatch):
     assert "ScatterND" not in op_types(result.path)
     with pytest.raises(RuntimeError, match="simulated"):
         export_model(model, tmp_path / "m2.onnx", frames=4, size=32, exporter="dynamo")
+
+
+class _SessionWrongAtBatchOne:
+    """Stands in for ONNX Runtime: the model's own logits, with the classes reversed for batch-1 inputs only."""
+
+    def __init__(self, model: torch.nn.Module) -> None:
+        self.model = model
+
+    def run(self, _names, feed):
+        with torch.no_grad():
+            logits = self.model(*(torch.from_numpy(v) for v in feed.values()))
+        return [(logits.flip(-1) if logits.shape[0] == 1 else logits).numpy()]
+
+
+def test_parity_keeps_a_mismatch_of_any_input_not_only_the_last(monkeypatch):
+    torch.manual_seed(0)
+    model = torch.nn.Linear(4, 6).eval()
+    monkeypatch.setattr(export_module, "onnx_session", lambda _path: _SessionWrongAtBatchOne(model))
+    one, two = torch.randn(1, 4), torch.randn(2, 4)
+    with torch.no_grad():
+        logits = model(one)
+    assert logits.argmax() != logits.flip(-1).argmax()  # reversing the classes changes the top-1
+    check = parity(model, "unused.onnx", [{"x": one}, {"x": two}])  # the mismatch first, a match last
+    assert check["same_topk"] is False
+    assert check["max_abs_diff"] == pytest.approx((logits - logits.flip(-1)).abs().max().item())
+    assert parity(model, "unused.onnx", [{"x": two}])["same_topk"] is True  # the stand-in matches at batch 2

@@ -5,12 +5,15 @@ from __future__ import annotations
 import io
 import json
 
+import numpy as np
 import pytest
 import torch
+from media import write_video
 
 from videoshift.cli import main
 from videoshift.inference import Recipe, load_model
 from videoshift.inference.package import write_package
+from videoshift.inference.predict import video_dataset
 from videoshift.models import create_model
 from videoshift.models.weights import get_weights
 
@@ -129,3 +132,17 @@ def test_the_command_line_names_a_checkpoint_of_another_model_in_one_line(tmp_pa
     ]
     assert main(["export", "--checkpoint", str(checkpoint), "--model-kw", "causal=true", "--out", "x.onnx"]) == 2
     assert "--allow-causal" in capsys.readouterr().err
+
+
+def test_the_twice_sample_tag_reads_two_clips_of_three_crops_from_a_video(tmp_path):
+    """TSM's SSv2 weights are published at 2 clips x 3 crops: the segment centres, then (twice_sample) the starts."""
+    tsm = Recipe.from_protocol(get_weights("tsm_r50.sthv2_mmaction2_8f"))
+    assert tsm.sampler().num_views == 2
+    grey = (np.arange(16) * 10).astype(np.uint8)  # frame i is flat grey 10*i: its value tells which frame was read
+    video = write_video(tmp_path / "v.mp4", np.broadcast_to(grey[:, None, None, None], (16, 32, 40, 3)).copy())
+    clip = video_dataset([video], tsm)[0]["clip"]  # (views, C, T, H, W)
+    assert clip.shape == (2 * 3, 3, 8, 256, 256)
+    mean, std = tsm.transform["mean"][0], tsm.transform["std"][0]
+    read = ((clip[:, 0, :, 128, 128] * std + mean) / 10).round().long()  # (views, T): the frame of each view
+    centres, starts = list(range(1, 16, 2)), list(range(0, 16, 2))  # 8 segments of 2 frames (MMAction2 test mode)
+    assert read.tolist() == [centres] * 3 + [starts] * 3  # clip-major: 3 crops of each clip

@@ -16,6 +16,24 @@ def test_shared_parameters_counted_once():
     assert count_params(nn.Sequential(layer, layer)) == 20
 
 
+def _modes(model: nn.Module) -> dict[str, bool]:
+    return {name: module.training for name, module in model.named_modules()}
+
+
+def test_counting_leaves_every_module_in_its_mode():
+    """Counting runs in eval mode and then puts back each module's own mode: train, eval or a mix (frozen BN)."""
+    model = nn.Sequential(nn.Conv2d(3, 4, 3), nn.BatchNorm2d(4), nn.Dropout(0.5), nn.Flatten(), nn.Linear(36, 2))
+    x = torch.zeros(1, 3, 5, 5)
+    for setting in ("train", "eval", "mixed"):
+        model.train(setting != "eval")
+        if setting == "mixed":
+            model[1].eval()  # a frozen BatchNorm in a training model (TSM's partial BN)
+        before = _modes(model)
+        assert count_macs(model, x) > 0
+        assert _modes(model) == before, setting
+    assert _modes(model) == {"": True, "0": True, "1": False, "2": True, "3": True, "4": True}  # by hand
+
+
 class _Attention(nn.Module):
     """Self-attention over (B, N, C) tokens, fused (``F.scaled_dot_product_attention``) or written as matmuls."""
 

@@ -52,3 +52,30 @@ def test_a_new_block_is_the_identity_and_modes_are_checked():
         NonLocal(8, num_frames=2, mode="concatenation")
     with pytest.raises(ValueError, match="num_frames=3"):
         NonLocal(8, num_frames=3)(x)
+
+
+@pytest.mark.parametrize("name", ["tsm_r50_nl", "stsm_r50_nl"])
+def test_non_local_blocks_run_right_after_their_bottlenecks(name):
+    """ResNet-50: after blocks 0, 2 of layer2 and 0, 2, 4 of layer3 (MMAction2 ``non_local=((0,0,0), (1,0,1,0),
+    (1,0,1,0,1,0), (0,0,0))``), each on its block's output and before the next block starts."""
+    from videoshift.models import create_model
+
+    model = create_model(name, num_classes=3, num_frames=2, dropout=0.0).eval()
+    events, outputs = [], {}
+    for layer in ("layer2", "layer3"):
+        for i, block in enumerate(getattr(model.backbone, layer)):
+            tag = f"{layer}.{i}"
+            block.register_forward_pre_hook(lambda _m, _a, tag=tag: events.append(tag))
+            # prepend: sees the block's own output, before the hook that runs the non-local block on it
+            block.register_forward_hook(lambda _m, _a, out, tag=tag: outputs.__setitem__(tag, out), prepend=True)
+    for key, block in model.non_local.items():
+        block.register_forward_pre_hook(lambda _m, args, key=key: events.append((key, args[0])))
+    with torch.no_grad():
+        model(torch.randn(1, 3, 2, 32, 32))
+    order = [e if isinstance(e, str) else e[0] for e in events]
+    assert order == [
+        "layer2.0", "layer2_0", "layer2.1", "layer2.2", "layer2_2", "layer2.3",
+        "layer3.0", "layer3_0", "layer3.1", "layer3.2", "layer3_2", "layer3.3", "layer3.4", "layer3_4", "layer3.5",
+    ]  # fmt: skip
+    for key, seen in (e for e in events if not isinstance(e, str)):
+        assert seen is outputs[key.replace("_", ".")], key  # the non-local block reads its bottleneck's output

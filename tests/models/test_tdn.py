@@ -156,6 +156,26 @@ def test_rgb_path_reads_only_the_centre_frame_of_each_segment(randomised):
         assert (model(z) - model(x)).abs().max() > 1e-4
 
 
+def test_short_term_differences_are_later_minus_earlier(randomised):
+    """S-TDM's input: frame k+1 minus frame k of each segment (the TDN repository's ``x2-x1, …, x5-x4``), 2x2-pooled."""
+    model = randomised("tdn_r50")
+    x = clip()  # random frames: every difference is non-zero, so its sign shows
+    seen = []
+    model.diff_stem.register_forward_pre_hook(lambda _module, args: seen.append(args[0]))
+    with torch.no_grad():
+        model(x)
+    b, _, _, h, w = x.shape
+    expected = torch.empty(b * SEGMENTS, 3 * (LENGTH - 1), h // 2, w // 2)
+    for n in range(b):
+        for s in range(SEGMENTS):
+            for k in range(LENGTH - 1):
+                later, earlier = x[n, :, s * LENGTH + k + 1], x[n, :, s * LENGTH + k]  # (3, H, W)
+                d = later - earlier
+                pooled = (d[:, 0::2, 0::2] + d[:, 1::2, 0::2] + d[:, 0::2, 1::2] + d[:, 1::2, 1::2]) / 4
+                expected[n * SEGMENTS + s, 3 * k : 3 * k + 3] = pooled
+    torch.testing.assert_close(seen[0], expected)
+
+
 @pytest.mark.parametrize("name", ["tdn_r50", "stsm_tdn_r50"])
 def test_frame_order_matters(name, randomised):
     model = randomised(name)

@@ -21,6 +21,7 @@ from torch import Tensor
 from videoshift.bench.choices import OP_SIZES
 from videoshift.bench.common import time_in_turns
 from videoshift.ops import patch_shift, pst_channel_shift, resolve_pattern, spatiotemporal_shift, temporal_shift
+from videoshift.paper_defaults import STSM_ALPHA, TCS_CHANNEL_DIV, TPS_PATTERN, TSM_SHIFT_DIV
 
 Op = Callable[[Tensor], Tensor]
 
@@ -35,7 +36,7 @@ def _naive_step(x: Tensor, dim: int, offset: int) -> Tensor:
     return torch.cat([zeros, x.narrow(dim, 0, size + offset)], dim)
 
 
-def naive_temporal_shift(x: Tensor, num_frames: int, shift_div: int = 8) -> Tensor:
+def naive_temporal_shift(x: Tensor, num_frames: int, shift_div: int = TSM_SHIFT_DIV) -> Tensor:
     """TSM by slicing and concatenation (the form found in many re-implementations)."""
     frames = x.view(-1, num_frames, *x.shape[1:])
     fold = x.shape[1] // shift_div
@@ -47,7 +48,7 @@ def naive_temporal_shift(x: Tensor, num_frames: int, shift_div: int = 8) -> Tens
     return torch.cat(parts, 2).view_as(x)
 
 
-def naive_spatiotemporal_shift(x: Tensor, num_frames: int, alpha: float = 3 / 8) -> Tensor:
+def naive_spatiotemporal_shift(x: Tensor, num_frames: int, alpha: float = STSM_ALPHA) -> Tensor:
     """STSM T+H+W by slicing and concatenation."""
     frames = x.view(-1, num_frames, *x.shape[1:])  # (N, T, C, H, W)
     group = int(alpha * x.shape[1] / 3) // 2 * 2
@@ -60,7 +61,7 @@ def naive_spatiotemporal_shift(x: Tensor, num_frames: int, alpha: float = 3 / 8)
     return torch.cat(parts, 2).view_as(x)
 
 
-def naive_pst_channel_shift(x: Tensor, num_heads: int, shift_div: int = 8) -> Tensor:
+def naive_pst_channel_shift(x: Tensor, num_heads: int, shift_div: int = TCS_CHANNEL_DIV) -> Tensor:
     """The released TCS (per head, edges keep their value) by slicing and concatenation."""
     heads = x.view(*x.shape[:-1], num_heads, -1)
     fold = heads.shape[-1] // shift_div
@@ -73,7 +74,7 @@ def naive_pst_channel_shift(x: Tensor, num_heads: int, shift_div: int = 8) -> Te
     return torch.cat(parts, -1).view_as(x)
 
 
-def naive_patch_shift(x: Tensor, pattern: str = "official", window: int = 7) -> Tensor:
+def naive_patch_shift(x: Tensor, pattern: str = TPS_PATTERN, window: int = 7) -> Tensor:
     """TPS as released: clone, then roll each strided slice of the windows in time."""
     grid = resolve_pattern(pattern).tolist()
     k = len(grid)

@@ -12,6 +12,8 @@ from dataclasses import dataclass, fields
 from types import MappingProxyType
 from typing import Any
 
+from videoshift.paper_defaults import INPUT_SIZE
+
 DATASETS = ("video", "rawframes", "synthetic")
 ON_ERROR = ("raise", "skip")
 # the data section's scalar keys with the value build_dataset uses when a key is left out
@@ -51,7 +53,7 @@ class TransformConfig:
     key's meaning is in ``docs/config.md``).
     """
 
-    input_size: int = 224
+    input_size: int = INPUT_SIZE
     short_side: int = 256
     train_crop: str = "random_resized"
     crop_scale: tuple[float, float] = (0.08, 1.0)

@@ -72,14 +72,16 @@ def count_macs(model: nn.Module, inputs: torch.Tensor | tuple[torch.Tensor, ...]
     """Multiply-adds of one forward pass of ``model`` on ``inputs`` (FLOPs from the counter / 2).
 
     Convolutions, linear layers and matrix products count, attention included whichever kernel would run it;
-    element-wise operations, normalisation and softmax do not (as in the papers' counts).
+    element-wise operations, normalisation and softmax do not (as in the papers' counts). The model runs in eval
+    mode; afterwards every module is back in the mode it had (``model.train(...)`` would unfreeze frozen BatchNorms).
     """
     inputs = inputs if isinstance(inputs, tuple) else (inputs,)
-    was_training = model.training
+    modes = [(module, module.training) for module in model.modules()]  # each its own: a frozen BN stays frozen
     model.eval()
     try:
         with FlopCounterMode(display=False) as counter, _ExplicitAttention():
             model(*inputs)
     finally:
-        model.train(was_training)
+        for module, training in modes:
+            module.training = training
     return counter.get_total_flops() // 2

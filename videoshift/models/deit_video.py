@@ -53,6 +53,7 @@ from videoshift.models.contract import CamLayer
 from videoshift.models.hooks import run_after, run_before
 from videoshift.models.registry import register_model
 from videoshift.ops import patch_shift, patch_shift_back, resolve_pattern, temporal_shift
+from videoshift.paper_defaults import DEIT_FRAMES, HEAD_DROPOUT, INPUT_SIZE, PST_T_DROP_PATH, TPS_PATTERN, TSM_SHIFT_DIV
 
 TemporalMode = Literal["2d", "tsm", "tps"]
 
@@ -108,7 +109,7 @@ class PatchTokenShift(AttentionShift):
         num_frames: int,
         grid_size: tuple[int, int],
         num_prefix_tokens: int,
-        pattern: str | torch.Tensor | list[list[int]] = "official",
+        pattern: str | torch.Tensor | list[list[int]] = TPS_PATTERN,
     ) -> None:
         super().__init__(num_frames)
         resolve_pattern(pattern, width=grid_size[1])  # raises on an unknown name or a malformed grid
@@ -145,7 +146,7 @@ class TokenChannelShift(AttentionShift):
         shift_div: ``D // shift_div`` channels come from frame t+1, as many from t−1 (zeros at the ends).
     """
 
-    def __init__(self, num_frames: int, shift_div: int = 8) -> None:
+    def __init__(self, num_frames: int, shift_div: int = TSM_SHIFT_DIV) -> None:
         super().__init__(num_frames)
         if shift_div < 2:
             raise ValueError(f"shift_div must be >= 2, got {shift_div}")
@@ -179,10 +180,10 @@ class DeiTVideo(VisionTransformer):
     def __init__(
         self,
         *,
-        num_frames: int = 16,
+        num_frames: int = DEIT_FRAMES,
         temporal: TemporalMode = "2d",
-        pattern: str | torch.Tensor | list[list[int]] = "official",
-        shift_div: int = 8,
+        pattern: str | torch.Tensor | list[list[int]] = TPS_PATTERN,
+        shift_div: int = TSM_SHIFT_DIV,
         **vit_kwargs: Any,
     ) -> None:
         super().__init__(**vit_kwargs)
@@ -268,10 +269,10 @@ def create_deit_video(
     temporal: TemporalMode,
     *,
     num_classes: int = 400,
-    num_frames: int = 16,
-    img_size: int | tuple[int, int] = 224,
-    drop_path_rate: float = 0.1,
-    dropout: float = 0.5,
+    num_frames: int = DEIT_FRAMES,
+    img_size: int | tuple[int, int] = INPUT_SIZE,
+    drop_path_rate: float = PST_T_DROP_PATH,
+    dropout: float = HEAD_DROPOUT,
     **kwargs: Any,
 ) -> DeiTVideo:
     """DeiT-S (or any ViT: ``kwargs`` override ``DEIT_S_ARGS``) with the ``temporal`` operator.

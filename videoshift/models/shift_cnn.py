@@ -40,6 +40,7 @@ from videoshift.models.imagenet import imagenet_name
 from videoshift.models.nonlocal_block import NonLocal
 from videoshift.models.registry import register_model
 from videoshift.ops import SpatioTemporalShift, TemporalShift
+from videoshift.paper_defaults import CNN_FRAMES, HEAD_DROPOUT, STSM_ALPHA, STSM_DIMS, TSM_SHIFT_DIV
 
 ShiftFactory = Callable[[int], nn.Module]  # frames per clip -> parameter-free shift module
 
@@ -158,12 +159,12 @@ class ShiftCNN(nn.Module):
         backbone: str = "resnet50",
         *,
         num_classes: int = 400,
-        num_frames: int = 8,
+        num_frames: int = CNN_FRAMES,
         shift_layer: ShiftFactory | None = None,
         temporal_pool: bool = False,
         non_local: bool = False,
         non_local_mode: str = "embedded_gaussian",
-        dropout: float = 0.5,
+        dropout: float = HEAD_DROPOUT,
         drop_path_rate: float = 0.0,
     ) -> None:
         super().__init__()
@@ -290,7 +291,9 @@ def tsn_r50(backbone: str = "resnet50", **kwargs: Any) -> ShiftCNN:
 
 
 @register_model(kwargs_to=(ShiftCNN,))
-def tsm_r50(backbone: str = "resnet50", shift_div: int = 8, causal: bool = False, **kwargs: Any) -> ShiftCNN:
+def tsm_r50(
+    backbone: str = "resnet50", shift_div: int = TSM_SHIFT_DIV, causal: bool = False, **kwargs: Any
+) -> ShiftCNN:
     """TSM: ResNet-50 with 1/shift_div channels shifted each way in time, in every bottleneck.
 
     ``causal``: online TSM, 1/shift_div channels read the previous frame only (streamable).
@@ -300,7 +303,7 @@ def tsm_r50(backbone: str = "resnet50", shift_div: int = 8, causal: bool = False
 
 @register_model(kwargs_to=(ShiftCNN,))
 def stsm_r50(
-    backbone: str = "resnet50", alpha: float = 3 / 8, dims: str = "T+H+W", causal: bool = False, **kwargs: Any
+    backbone: str = "resnet50", alpha: float = STSM_ALPHA, dims: str = STSM_DIMS, causal: bool = False, **kwargs: Any
 ) -> ShiftCNN:
     """STSM: ResNet-50 with the spatio-temporal shift (ratio ``alpha``, groups ``dims``) in every bottleneck.
 
@@ -316,26 +319,34 @@ def tsn_mbv2(backbone: str = "mobilenetv2_100", **kwargs: Any) -> ShiftCNN:
 
 
 @register_model(kwargs_to=(ShiftCNN,))
-def tsm_mbv2(backbone: str = "mobilenetv2_100", shift_div: int = 8, causal: bool = False, **kwargs: Any) -> ShiftCNN:
+def tsm_mbv2(
+    backbone: str = "mobilenetv2_100", shift_div: int = TSM_SHIFT_DIV, causal: bool = False, **kwargs: Any
+) -> ShiftCNN:
     """TSM on MobileNetV2: the shift before the expansion conv of the 10 blocks with a skip (``causal``: online TSM)."""
     return ShiftCNN(backbone, shift_layer=_tsm(shift_div, causal), **kwargs)
 
 
 @register_model(kwargs_to=(ShiftCNN,))
 def stsm_mbv2(
-    backbone: str = "mobilenetv2_100", alpha: float = 3 / 8, dims: str = "T+H+W", causal: bool = False, **kwargs: Any
+    backbone: str = "mobilenetv2_100",
+    alpha: float = STSM_ALPHA,
+    dims: str = STSM_DIMS,
+    causal: bool = False,
+    **kwargs: Any,
 ) -> ShiftCNN:
     """STSM on MobileNetV2: the shift before the expansion conv of the 10 blocks with a skip (``causal``: past only)."""
     return ShiftCNN(backbone, shift_layer=_stsm(alpha, dims, causal), **kwargs)
 
 
 @register_model(kwargs_to=(ShiftCNN,))
-def tsm_r50_nl(backbone: str = "resnet50", shift_div: int = 8, **kwargs: Any) -> ShiftCNN:
+def tsm_r50_nl(backbone: str = "resnet50", shift_div: int = TSM_SHIFT_DIV, **kwargs: Any) -> ShiftCNN:
     """TSM+NL: TSM ResNet-50 with 5 non-local blocks (layer2: 0, 2; layer3: 0, 2, 4)."""
     return ShiftCNN(backbone, shift_layer=_tsm(shift_div), non_local=True, **kwargs)
 
 
 @register_model(kwargs_to=(ShiftCNN,))
-def stsm_r50_nl(backbone: str = "resnet50", alpha: float = 3 / 8, dims: str = "T+H+W", **kwargs: Any) -> ShiftCNN:
+def stsm_r50_nl(
+    backbone: str = "resnet50", alpha: float = STSM_ALPHA, dims: str = STSM_DIMS, **kwargs: Any
+) -> ShiftCNN:
     """STSM+TSN+NL: STSM ResNet-50 with the non-local blocks of TSM+NL."""
     return ShiftCNN(backbone, shift_layer=_stsm(alpha, dims), non_local=True, **kwargs)

@@ -50,6 +50,15 @@ from videoshift.models.swin_layout import (
     window_offsets,
 )
 from videoshift.ops import pst_channel_shift, resolve_pattern
+from videoshift.paper_defaults import (
+    HEAD_DROPOUT,
+    PST_FRAMES,
+    PST_T_DROP_PATH,
+    TCS_CHANNEL_DIV,
+    TPS_ALTERNATE,
+    TPS_PATTERN,
+    TPS_STAGES,
+)
 
 MIXINGS = ("pst", "patch", "channel", "none")
 RPE_MODES = ("official", "general")
@@ -71,12 +80,12 @@ class ShiftSettings:
     """
 
     mixing: str = "none"
-    pattern: str | tuple[tuple[int, ...], ...] = "official"
-    tps_stages: tuple[int, ...] = (0, 1, 2, 3)
-    alternate: bool = True
+    pattern: str | tuple[tuple[int, ...], ...] = TPS_PATTERN
+    tps_stages: tuple[int, ...] = TPS_STAGES
+    alternate: bool = TPS_ALTERNATE
     shift_back: bool = True
     shift_rpe: bool = True
-    channel_div: int = 8
+    channel_div: int = TCS_CHANNEL_DIV
 
     def __post_init__(self) -> None:
         if self.mixing not in MIXINGS:
@@ -353,12 +362,12 @@ class SwinVideoBackbone(nn.Module):
         window_size: Size3 = (1, 7, 7),
         shift: ShiftSettings | None = None,
         rpe: str = "general",
-        num_frames: int = 32,
+        num_frames: int = PST_FRAMES,
         mlp_ratio: float = 4.0,
         qkv_bias: bool = True,
         drop_rate: float = 0.0,
         attn_drop_rate: float = 0.0,
-        drop_path_rate: float = 0.1,
+        drop_path_rate: float = PST_T_DROP_PATH,
     ) -> None:
         super().__init__()
         shift = shift or ShiftSettings()
@@ -436,7 +445,7 @@ def _init_weights(module: nn.Module) -> None:
 class I3DHead(nn.Module):
     """Mean over ``T, H, W`` → dropout → ``fc_cls`` (MMAction2's I3D head, same keys)."""
 
-    def __init__(self, in_features: int, num_classes: int, dropout: float = 0.5) -> None:
+    def __init__(self, in_features: int, num_classes: int, dropout: float = HEAD_DROPOUT) -> None:
         super().__init__()
         self.in_features = in_features
         self.dropout = nn.Dropout(dropout)
@@ -472,7 +481,7 @@ class SwinVideoRecognizer(nn.Module):
     imagenet_weights: str | None = None  # set by the entrypoints for the paper's architectures
     family = "swin"
 
-    def __init__(self, backbone: SwinVideoBackbone, num_classes: int, dropout: float = 0.5) -> None:
+    def __init__(self, backbone: SwinVideoBackbone, num_classes: int, dropout: float = HEAD_DROPOUT) -> None:
         super().__init__()
         self.backbone = backbone
         self.cls_head = I3DHead(backbone.num_features, num_classes, dropout)

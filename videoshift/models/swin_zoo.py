@@ -15,10 +15,11 @@ from typing import Any
 
 from videoshift.models.registry import register_model
 from videoshift.models.swin_video import ShiftSettings, SwinVideoBackbone, SwinVideoRecognizer
+from videoshift.paper_defaults import HEAD_DROPOUT, PST_B_DROP_PATH, PST_FRAMES, PST_T_DROP_PATH
 
 _SIZES: dict[str, dict[str, Any]] = {
-    "t": {"embed_dim": 96, "depths": (2, 2, 6, 2), "num_heads": (3, 6, 12, 24), "drop_path_rate": 0.1},
-    "b": {"embed_dim": 128, "depths": (2, 2, 18, 2), "num_heads": (4, 8, 16, 32), "drop_path_rate": 0.2},
+    "t": {"embed_dim": 96, "depths": (2, 2, 6, 2), "num_heads": (3, 6, 12, 24), "drop_path_rate": PST_T_DROP_PATH},
+    "b": {"embed_dim": 128, "depths": (2, 2, 18, 2), "num_heads": (4, 8, 16, 32), "drop_path_rate": PST_B_DROP_PATH},
 }
 #: timm names of the ImageNet Swin models that ``pretrained=True`` inflates, by size.
 # timm's default tags, written out: Swin-T trained on ImageNet-1k, Swin-B on ImageNet-22k then fine-tuned on 1k
@@ -40,8 +41,8 @@ def build_swin_video(
     defaults: dict[str, Any],
     *,
     num_classes: int = 400,
-    num_frames: int = 32,
-    dropout: float = 0.5,
+    num_frames: int = PST_FRAMES,
+    dropout: float = HEAD_DROPOUT,
     **kwargs: Any,
 ) -> SwinVideoRecognizer:
     """Build a Swin video recognizer of ``size`` (``"t"``/``"b"``) from entrypoint ``defaults`` + overrides."""

@@ -34,6 +34,7 @@ from videoshift.models.hooks import run_before
 from videoshift.models.registry import register_model
 from videoshift.models.shift_cnn import ShiftCNN, ShiftFactory, _stsm, residual_stages
 from videoshift.ops.temporal import split_frames
+from videoshift.paper_defaults import STSM_ALPHA, STSM_DIMS, TANET_ALPHA, TANET_BETA, TANET_KERNEL
 
 # TAM's local branch in MMAction2 before its BatchNorm was added: L = Conv1d, ReLU, Conv1d, Sigmoid.
 _OLD_LOCAL_BRANCH = re.compile(r"\.tam\.L\.2\.weight$")
@@ -56,9 +57,9 @@ class TAM(nn.Module):
         channels: int,
         num_frames: int,
         *,
-        alpha: int = 2,
-        beta: int = 4,
-        kernel_size: int = 3,
+        alpha: int = TANET_ALPHA,
+        beta: int = TANET_BETA,
+        kernel_size: int = TANET_KERNEL,
         local_kernel_size: int = 3,
     ) -> None:
         super().__init__()
@@ -154,7 +155,9 @@ def tanet_r50(backbone: str = "resnet50", **kwargs: Any) -> TANet:
 
 
 @register_model(kwargs_to=(TANet,))
-def stsm_tanet_r50(backbone: str = "resnet50", alpha: float = 3 / 8, dims: str = "T+H+W", **kwargs: Any) -> TANet:
+def stsm_tanet_r50(
+    backbone: str = "resnet50", alpha: float = STSM_ALPHA, dims: str = STSM_DIMS, **kwargs: Any
+) -> TANet:
     """STSM+TANet: TANet with the spatio-temporal shift before the first conv of every bottleneck."""
     shift: ShiftFactory | None = _stsm(alpha, dims)
     return TANet(backbone, shift_layer=shift, **kwargs)

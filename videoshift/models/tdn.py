@@ -38,6 +38,7 @@ from videoshift.models.cnn_weights import convert_state_dict
 from videoshift.models.registry import register_model
 from videoshift.models.shift_cnn import ShiftCNN, _stsm, residual_stages
 from videoshift.ops.temporal import split_frames
+from videoshift.paper_defaults import STSM_ALPHA, STSM_DIMS, TDN_SEGMENT_FRAMES, TDN_SEGMENTS, TSM_SHIFT_DIV
 
 logger = logging.getLogger(__name__)
 
@@ -51,7 +52,7 @@ class LearnableTemporalShift(nn.Module):
     the multiply-adds of applying them are not counted (element-wise, as TSM's shift is free).
     """
 
-    def __init__(self, channels: int, num_frames: int, shift_div: int = 8) -> None:
+    def __init__(self, channels: int, num_frames: int, shift_div: int = TSM_SHIFT_DIV) -> None:
         super().__init__()
         self.num_frames = num_frames
         self.conv = nn.Conv1d(channels, channels, 3, padding=1, groups=channels, bias=False)
@@ -185,8 +186,8 @@ class TDN(ShiftCNN):
         self,
         backbone: str = "resnet50",
         *,
-        num_frames: int = 40,
-        segment_frames: int = 5,
+        num_frames: int = TDN_SEGMENTS * TDN_SEGMENT_FRAMES,
+        segment_frames: int = TDN_SEGMENT_FRAMES,
         temporal_shift: Any = "learnable",
         fusion: tuple[float, float] | None = None,
         **kwargs: Any,
@@ -315,7 +316,7 @@ def tdn_r50(backbone: str = "resnet50", **kwargs: Any) -> TDN:
 
 
 @register_model(kwargs_to=(TDN,))
-def stsm_tdn_r50(backbone: str = "resnet50", alpha: float = 3 / 8, dims: str = "T+H+W", **kwargs: Any) -> TDN:
+def stsm_tdn_r50(backbone: str = "resnet50", alpha: float = STSM_ALPHA, dims: str = STSM_DIMS, **kwargs: Any) -> TDN:
     """STSM+TDN: TDN with the zero-parameter STSM shift in place of its learnable temporal shift."""
     shift = _stsm(alpha, dims)
     if shift is None:

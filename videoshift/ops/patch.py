@@ -29,6 +29,7 @@ import torch
 from torch import Tensor, nn
 
 from videoshift.ops._core import Move, ShiftPlan, apply_shift
+from videoshift.paper_defaults import TPS_PATTERN
 
 Grid = tuple[tuple[int, ...], ...]
 PatternLike = str | Sequence[Sequence[int]] | Tensor
@@ -167,7 +168,7 @@ def _patch(x: Tensor, pattern: PatternLike, window_size: WindowSize, back: bool)
     return apply_shift(tokens, plan).view(x.shape)
 
 
-def patch_shift(x: Tensor, pattern: PatternLike = "official", *, window_size: WindowSize = None) -> Tensor:
+def patch_shift(x: Tensor, pattern: PatternLike = TPS_PATTERN, *, window_size: WindowSize = None) -> Tensor:
     """Temporal patch shift: out[t, h, w] ← x[(t + o(h, w)) mod T, h, w], whole tokens (all channels).
 
     Args:
@@ -183,7 +184,7 @@ def patch_shift(x: Tensor, pattern: PatternLike = "official", *, window_size: Wi
     return _patch(x, pattern, window_size, back=False)
 
 
-def patch_shift_back(x: Tensor, pattern: PatternLike = "official", *, window_size: WindowSize = None) -> Tensor:
+def patch_shift_back(x: Tensor, pattern: PatternLike = TPS_PATTERN, *, window_size: WindowSize = None) -> Tensor:
     """The inverse of :func:`patch_shift`: out[t, h, w] ← x[(t − o(h, w)) mod T, h, w]."""
     return _patch(x, pattern, window_size, back=True)
 
@@ -192,7 +193,7 @@ class PatchShift(nn.Module):
     """:func:`patch_shift` (or, with ``inverse=True``, :func:`patch_shift_back`) as a module; no parameters."""
 
     def __init__(
-        self, pattern: PatternLike = "official", window_size: WindowSize = None, inverse: bool = False
+        self, pattern: PatternLike = TPS_PATTERN, window_size: WindowSize = None, inverse: bool = False
     ) -> None:
         super().__init__()
         if isinstance(pattern, str):

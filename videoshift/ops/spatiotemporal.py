@@ -8,6 +8,7 @@ from torch import Tensor, nn
 
 from videoshift.ops._core import Move, ShiftPlan, apply_shift
 from videoshift.ops.temporal import channel_box, split_frames
+from videoshift.paper_defaults import STSM_ALPHA, STSM_DIMS
 
 # Axis letter → dimension of the (N, T, C, H, W) view.
 _AXIS_DIMS = {"T": 1, "H": 3, "W": 4}
@@ -82,7 +83,7 @@ def _check_convention(convention: str) -> None:
         raise ValueError(f"convention must be one of {STSM_CONVENTIONS}, got {convention!r}")
 
 
-def stsm_plan(channels: int, alpha: float = 3 / 8, dims: str = "T+H+W", convention: str = "stsm") -> ShiftPlan:
+def stsm_plan(channels: int, alpha: float = STSM_ALPHA, dims: str = STSM_DIMS, convention: str = "stsm") -> ShiftPlan:
     """The shift plan of :func:`spatiotemporal_shift` on the ``(N, T, C, H, W)`` view of ``channels`` channels."""
     _check_convention(convention)
     groups = parse_dims(dims)
@@ -90,7 +91,7 @@ def stsm_plan(channels: int, alpha: float = 3 / 8, dims: str = "T+H+W", conventi
 
 
 def spatiotemporal_shift(
-    x: Tensor, num_frames: int, alpha: float = 3 / 8, dims: str = "T+H+W", *, convention: str = "stsm"
+    x: Tensor, num_frames: int, alpha: float = STSM_ALPHA, dims: str = STSM_DIMS, *, convention: str = "stsm"
 ) -> Tensor:
     """Shift channel groups of CNN features by one position along time and/or space (STSM).
 
@@ -123,7 +124,9 @@ def spatiotemporal_shift(
 class SpatioTemporalShift(nn.Module):
     """:func:`spatiotemporal_shift` as a module; holds settings only, no parameters."""
 
-    def __init__(self, num_frames: int, alpha: float = 3 / 8, dims: str = "T+H+W", *, convention: str = "stsm") -> None:
+    def __init__(
+        self, num_frames: int, alpha: float = STSM_ALPHA, dims: str = STSM_DIMS, *, convention: str = "stsm"
+    ) -> None:
         super().__init__()
         parse_dims(dims)
         _check_convention(convention)

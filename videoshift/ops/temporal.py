@@ -9,6 +9,7 @@ from __future__ import annotations
 from torch import Tensor, nn
 
 from videoshift.ops._core import Move, ShiftPlan, apply_shift
+from videoshift.paper_defaults import TCS_CHANNEL_DIV, TSM_SHIFT_DIV
 
 TSM_CONVENTIONS: tuple[str, ...] = ("tsm", "causal")
 
@@ -49,7 +50,7 @@ def _tsm_plan(fold: int, convention: str) -> ShiftPlan:
     return ShiftPlan(moves, "zeros")
 
 
-def temporal_shift(x: Tensor, num_frames: int, shift_div: int = 8, *, convention: str = "tsm") -> Tensor:
+def temporal_shift(x: Tensor, num_frames: int, shift_div: int = TSM_SHIFT_DIV, *, convention: str = "tsm") -> Tensor:
     """Shift a fraction of the channels of CNN features one frame along time (TSM).
 
     Args:
@@ -81,7 +82,7 @@ def _tcs_plan(fold: int) -> ShiftPlan:
     return ShiftPlan(moves, "edge")
 
 
-def pst_channel_shift(x: Tensor, num_heads: int, shift_div: int = 8) -> Tensor:
+def pst_channel_shift(x: Tensor, num_heads: int, shift_div: int = TCS_CHANNEL_DIV) -> Tensor:
     """The temporal channel shift (TCS) of the released PST code, per attention head.
 
     In every head, with ``fold = head_dim // shift_div``: channels ``[0, fold)`` out[t] ← x[t−1],
@@ -112,7 +113,7 @@ def pst_channel_shift(x: Tensor, num_heads: int, shift_div: int = 8) -> Tensor:
 class TemporalShift(nn.Module):
     """:func:`temporal_shift` as a module; holds settings only, no parameters."""
 
-    def __init__(self, num_frames: int, shift_div: int = 8, *, convention: str = "tsm") -> None:
+    def __init__(self, num_frames: int, shift_div: int = TSM_SHIFT_DIV, *, convention: str = "tsm") -> None:
         super().__init__()
         if convention not in TSM_CONVENTIONS:
             raise ValueError(f"convention must be one of {TSM_CONVENTIONS}, got {convention!r}")
@@ -134,7 +135,7 @@ class TemporalShift(nn.Module):
 class PSTChannelShift(nn.Module):
     """:func:`pst_channel_shift` as a module; holds settings only, no parameters."""
 
-    def __init__(self, num_heads: int, shift_div: int = 8) -> None:
+    def __init__(self, num_heads: int, shift_div: int = TCS_CHANNEL_DIV) -> None:
         super().__init__()
         self.num_heads = num_heads
         self.shift_div = shift_div

@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from videoshift.inference.arguments import add_source_arguments
+from videoshift.paper_defaults import STSM_ALPHA, STSM_DIMS, TPS_PATTERN
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -43,12 +44,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "Writes OUT/shift_<pattern or stsm>.png.",
     )
     shift.add_argument("--op", choices=("patch", "stsm"), default="patch", help="operator (default: patch)")
-    shift.add_argument("--pattern", default="official", help="TPS pattern name (official, A, B, C, D, ...)")
+    shift.add_argument("--pattern", default=TPS_PATTERN, help="TPS pattern name (official, A, B, C, D, ...)")
     shift.add_argument("--video", type=Path, help="shift the patches of this video's frames (patch op)")
     shift.add_argument("--frames", type=int, help="frames T (default: patch 2x the pattern's reach+1, stsm 3)")
     shift.add_argument("--grid", type=int, help="patches per side (patch op; default: 2 pattern tiles)")
-    shift.add_argument("--alpha", type=float, default=3 / 8, help="STSM share of shifted channels (default: 3/8)")
-    shift.add_argument("--dims", default="T+H+W", help="STSM groups (default: T+H+W)")
+    shift.add_argument("--alpha", type=float, default=STSM_ALPHA, help="STSM share of shifted channels (default: 3/8)")
+    shift.add_argument("--dims", default=STSM_DIMS, help="STSM groups (default: T+H+W)")
     shift.add_argument("--channels", type=int, default=32, help="STSM channels drawn (default: 32)")
     shift.add_argument("--out", type=Path, default=Path("viz"), help="output folder (default: viz)")
     shift.set_defaults(func=run_shift)

@@ -22,6 +22,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
 from videoshift.ops import patch_shift, resolve_pattern, spatiotemporal_shift
+from videoshift.paper_defaults import STSM_ALPHA, STSM_DIMS, TPS_PATTERN
 from videoshift.viz.figures import new_figure
 
 
@@ -72,7 +73,7 @@ def _frame_colours(num_frames: int) -> np.ndarray:
 
 
 def patch_shift_figure(
-    pattern: str = "official",
+    pattern: str = TPS_PATTERN,
     num_frames: int | None = None,
     grid: int | None = None,
     video: str | Path | None = None,
@@ -146,7 +147,7 @@ def patch_shift_figure(
     return fig
 
 
-def stsm_sources(channels: int, num_frames: int = 3, alpha: float = 3 / 8, dims: str = "T+H+W") -> torch.Tensor:
+def stsm_sources(channels: int, num_frames: int = 3, alpha: float = STSM_ALPHA, dims: str = STSM_DIMS) -> torch.Tensor:
     """int64 ``(C, 3)``: per channel, the ``(dt, dh, dw)`` the STSM output at the centre position reads from.
 
     Found by running :func:`spatiotemporal_shift` on a ``(T, C, 3, 3)`` map whose values encode their own
@@ -173,7 +174,7 @@ def _move_label(move: tuple[int, int, int]) -> str:
     return ", ".join(f"{axis}{d:+d}" for axis, d in zip("THW", move, strict=True) if d)
 
 
-def stsm_figure(channels: int = 32, num_frames: int = 3, alpha: float = 3 / 8, dims: str = "T+H+W") -> Figure:
+def stsm_figure(channels: int = 32, num_frames: int = 3, alpha: float = STSM_ALPHA, dims: str = STSM_DIMS) -> Figure:
     """Which channels STSM moves along T, H and W (from :func:`stsm_sources`).
 
     Left: the channels, coloured by where the output at ``(t, h, w)`` reads them from (``T+1``: frame t+1,

@@ -135,7 +135,6 @@ def run_test(args: argparse.Namespace) -> int:
 
     setup_logging()
     cfg = load_config(args.config, args.overrides)
-    args.config = args.config if args.weights is not None or args.checkpoint is not None else None
     loaded = load_from_args(args)
     where = args.checkpoint.parent / f"test_{args.checkpoint.stem}" if args.checkpoint else None
     out = args.out or where or Path("work_dirs") / f"test_{Path(str(args.weights)).name}"

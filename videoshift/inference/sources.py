@@ -85,6 +85,7 @@ class _Found:
     config: Mapping[str, Any] | None = None  # the config the recipe follows, where the source holds none
     upstream: Mapping[str, Any] = field(default_factory=dict)
     from_config: bool = False  # the architecture is the given config's (plain weights, or untrained)
+    class_names: list[str] | None = None  # names a training checkpoint saved beside a pre-recipe config
 
 
 def load_model(
@@ -122,7 +123,7 @@ def load_model(
         _check_config_model(config, found)
     kwargs = _with_overrides(found, dict(model_kw or {}), allow_causal)
     built = _build(found, kwargs)
-    recipe = found.recipe or _config_recipe(found.config, built)
+    recipe = found.recipe or _config_recipe(found, built)
     if recipe.num_classes != built.num_classes:
         raise ValueError(f"{found.source}: its recipe has {recipe.num_classes} classes, the model {built.num_classes}")
     log.debug("model: %s", found.source)
@@ -198,8 +199,8 @@ def _from_training(path: Path, saved: Mapping[str, Any]) -> _Found:
     recipe = Recipe.from_dict(saved["recipe"], f"{path} recipe") if "recipe" in saved else None
     source = f"training checkpoint {path} ({form}, {arguments['name']})"
     evaluation = {"average": "prob", **dict(saved["config"].get("eval") or {})}
-    saved_cfg = {"data": saved["config"]["data"], "eval": evaluation, "_class_names": names}
-    return _Found(arguments["name"], kwargs, saved["model"], recipe, source, config=saved_cfg)
+    saved_cfg = {"data": saved["config"]["data"], "eval": evaluation}
+    return _Found(arguments["name"], kwargs, saved["model"], recipe, source, config=saved_cfg, class_names=names)
 
 
 def _from_package(folder: Path) -> _Found:
@@ -218,10 +219,8 @@ def _package_found(weights: Path, stored: Mapping[str, Any], where: Path) -> _Fo
     kwargs = dict(stored.get("kwargs") or {})
     recipe_data = stored.get("recipe")
     recipe = Recipe.from_dict(recipe_data, f"{where} recipe") if recipe_data else None
-    if recipe is None:
-        classes = int(kwargs.get("num_classes", 0)) or None
+    if recipe is None:  # the built model's frames and classes then give the plain recipe
         log.warning("%s stores no recipe: reading videos with TSN sampling at 224 px", where)
-        recipe = None if classes is None else Recipe.for_frames(int(kwargs.get("num_frames", 8)), classes)
     source = f"weights package {where} ({stored['model']})"
     return _Found(str(stored["model"]), kwargs, weights, recipe, source)
 
@@ -360,15 +359,17 @@ def _build(found: _Found, kwargs: dict[str, Any]) -> nn.Module:
     return built
 
 
-def _config_recipe(cfg: Mapping[str, Any] | None, built: nn.Module) -> Recipe:
-    """The recipe of a config's data section for the built model (synthetic runs and pre-recipe checkpoints), or
-    without a config the plain one of :meth:`Recipe.for_frames` (a model named with its weights file)."""
-    if cfg is None:
+def _config_recipe(found: _Found, built: nn.Module) -> Recipe:
+    """The recipe of the source's config for the built model (synthetic runs and pre-recipe checkpoints), or
+    without a config the plain one of :meth:`Recipe.for_frames` (a model named with its weights file, a package
+    without a recipe)."""
+    if found.config is None:
         return Recipe.for_frames(int(built.num_frames), built.num_classes)
-    names = cfg.get("_class_names") or _class_names_here(cfg["data"])
-    outputs = built.num_classes
-    names = names if names and len(names) == outputs else None
-    return Recipe.from_data_config(cfg["data"], outputs, names, cfg["eval"]["average"], built)
+    names = found.class_names or _class_names_here(found.config["data"])
+    names = names if names and len(names) == built.num_classes else None
+    return Recipe.from_data_config(
+        found.config["data"], built.num_classes, names, found.config["eval"]["average"], built
+    )
 
 
 def _shorten(text: str, limit: int = 240) -> str:
